@@ -1,0 +1,313 @@
+// Runs everywhere: main, preload, renderer, CLI, tests. THE contract between the renderer and the
+// backend. Every call and event is a zod schema here; types are inferred from them. This file
+// imports nothing but zod, so each side can include it without pulling in the other.
+import { z } from 'zod';
+
+export const API_VERSION = 1;
+
+/** IPC channel names (Electron) — one channel for calls, one for pushed events. */
+export const IPC_INVOKE_CHANNEL = 'resight:invoke';
+export const IPC_EVENT_CHANNEL = 'resight:event';
+
+/** Header carrying the per-run token in browser mode. */
+export const TOKEN_HEADER = 'x-resight-token';
+/** Header carrying the JSON metadata of a binary response in browser mode. */
+export const BINARY_META_HEADER = 'x-resight-meta';
+
+// ───────────────────────────── error codes ─────────────────────────────
+
+export const ErrorCode = z.enum([
+  'INVALID_ARGUMENT',
+  'UNKNOWN_METHOD',
+  'FORBIDDEN',
+  'FILE_NOT_FOUND',
+  'NOT_FOUND',
+  'UNSUPPORTED_FORMAT',
+  'UNSUPPORTED_TRANSFER_SYNTAX',
+  'TRUNCATED_FILE',
+  'INVALID_DICOM',
+  'IMAGE_NOT_OPEN',
+  'MODEL_NOT_FOUND',
+  'MODEL_CARD_INVALID',
+  'MODEL_FILE_INVALID',
+  'INFERENCE_FAILED',
+  'INFERENCE_HOST_CRASHED',
+  'INFERENCE_CANCELLED',
+  'STORE_FAILED',
+  'DATABASE_TOO_NEW',
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ApiErrorShape = z.object({
+  code: ErrorCode,
+  /** A sentence a clinician can act on. Never contains patient data. */
+  message: z.string(),
+});
+export type ApiErrorShape = z.infer<typeof ApiErrorShape>;
+
+/** What every call returns over a transport: a value or a typed error. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiErrorShape };
+
+// ───────────────────────────── shared shapes ─────────────────────────────
+
+/** Opaque id of an opened image: sha256 of the file's bytes (hex). */
+export const ImageId = z.string().regex(/^[0-9a-f]{64}$/, 'an image id is 64 hex characters');
+
+export const FilePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot contain NUL');
+
+export const VoiWindow = z.object({
+  center: z.number(),
+  width: z.number().positive(),
+  explanation: z.string().max(256).optional(),
+});
+export type VoiWindow = z.infer<typeof VoiWindow>;
+
+export const PixelDataType = z.enum(['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32']);
+export type PixelDataType = z.infer<typeof PixelDataType>;
+
+export const ImageInfo = z.object({
+  imageId: ImageId,
+  format: z.enum(['dicom', 'png', 'jpeg']),
+  /** File name only (no folders); for DICOM files named by UID this says little, by design. */
+  fileName: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  frames: z.number().int().positive(),
+  samplesPerPixel: z.number().int().positive(),
+  bitsStored: z.number().int().positive(),
+  pixelDataType: PixelDataType,
+  photometric: z.string(),
+  modality: z.string().optional(),
+  rescaleSlope: z.number(),
+  rescaleIntercept: z.number(),
+  /** Windows from the file (DICOM) first; a computed default last when the file has none. */
+  windows: z.array(VoiWindow).min(1),
+  /** Rows/columns spacing in mm and where it came from. */
+  spacing: z
+    .object({ row: z.number(), column: z.number(), source: z.enum(['PixelSpacing', 'ImagerPixelSpacing']) })
+    .optional(),
+  sopInstanceUid: z.string().optional(),
+  studyInstanceUid: z.string().optional(),
+  seriesInstanceUid: z.string().optional(),
+  /** Shown to the reader in the viewer; never logged or put in errors. */
+  patient: z.object({ name: z.string().optional(), id: z.string().optional() }).optional(),
+  studyDate: z.string().optional(),
+  studyDescription: z.string().optional(),
+});
+export type ImageInfo = z.infer<typeof ImageInfo>;
+
+export const SampleEntry = z.object({
+  name: z.string(),
+  format: z.enum(['dicom', 'png', 'jpeg']),
+  /** Human description from the sample's ground-truth sidecar, when present. */
+  description: z.string().optional(),
+});
+export type SampleEntry = z.infer<typeof SampleEntry>;
+
+export const FrameMeta = z.object({
+  imageId: ImageId,
+  frame: z.number().int().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  samplesPerPixel: z.number().int().positive(),
+  pixelDataType: PixelDataType,
+});
+export type FrameMeta = z.infer<typeof FrameMeta>;
+
+/** A frame of stored values (before the modality LUT), row-major, samples interleaved. */
+export const FrameData = z.object({
+  meta: FrameMeta,
+  data: z.instanceof(Uint8Array),
+});
+export type FrameData = z.infer<typeof FrameData>;
+
+export const ModelLabel = z.object({ id: z.string(), name: z.string(), threshold: z.number() });
+
+export const ModelSummary = z.object({
+  id: z.string(),
+  version: z.string(),
+  sha256: z.string(),
+  task: z.enum(['multilabel', 'multiclass']),
+  labels: z.array(ModelLabel),
+  intendedUse: z.string(),
+  /** True when the weights are not trained (a stand-in); the UI must say so plainly. */
+  placeholder: z.boolean(),
+  /** One line for the badge, e.g. "Demo model trained on synthetic phantoms — not for clinical use". */
+  notice: z.string(),
+});
+export type ModelSummary = z.infer<typeof ModelSummary>;
+
+export const ExecutionProvider = z.enum(['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
+export type ExecutionProvider = z.infer<typeof ExecutionProvider>;
+
+export const Finding = z.object({
+  labelId: z.string(),
+  name: z.string(),
+  /** Sigmoid (multilabel) or softmax (multiclass) of the logit. */
+  probability: z.number().min(0).max(1),
+  logit: z.number(),
+  threshold: z.number(),
+  positive: z.boolean(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+export const CamMap = z.object({
+  labelId: z.string(),
+  method: z.enum(['gradcam']),
+  /** Feature-map resolution; the map covers the whole image (the model input is the stretched image). */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Row-major, normalised to [0, 1] by the map's maximum (all zeros when the label has no evidence). */
+  values: z.array(z.number()),
+  /** The maximum before normalisation, in logit units per feature cell. */
+  rawMax: z.number(),
+});
+export type CamMap = z.infer<typeof CamMap>;
+
+export const InferenceResult = z.object({
+  resultId: z.number().int().positive(),
+  imageId: ImageId,
+  frame: z.number().int().nonnegative(),
+  model: ModelSummary,
+  provider: z.object({ requested: ExecutionProvider, used: z.string() }),
+  /** Sorted by probability, highest first. */
+  findings: z.array(Finding),
+  cam: CamMap,
+  inferenceMs: z.number(),
+  createdAt: z.string(),
+});
+export type InferenceResult = z.infer<typeof InferenceResult>;
+
+export const Verdict = z.enum(['agree', 'disagree', 'uncertain']);
+export type Verdict = z.infer<typeof Verdict>;
+
+export const FeedbackRecord = z.object({
+  feedbackId: z.number().int().positive(),
+  imageId: ImageId,
+  resultId: z.number().int().positive().nullable(),
+  labelId: z.string().nullable(),
+  verdict: Verdict,
+  note: z.string(),
+  reader: z.string(),
+  /** ISO time of the commit. */
+  savedAt: z.string(),
+  /** 1 for the first save on this image by this reader; each later save adds a version. */
+  version: z.number().int().positive(),
+});
+export type FeedbackRecord = z.infer<typeof FeedbackRecord>;
+
+export const AppInfo = z.object({
+  name: z.literal('Resight'),
+  version: z.string(),
+  apiVersion: z.number().int(),
+  frontDoor: z.enum(['electron', 'browser', 'cli']),
+  platform: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+// ───────────────────────────── calls ─────────────────────────────
+
+const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, binary = false) => ({
+  input,
+  output,
+  binary,
+});
+
+const NoInput = z.object({}).strict();
+
+export const api = {
+  'app.info': call(NoInput, AppInfo),
+  'studies.listSamples': call(NoInput, z.array(SampleEntry)),
+  'studies.openSample': call(z.object({ name: z.string().min(1).max(255) }).strict(), ImageInfo),
+  /** Opens a file the user chose (Electron: from the open dialog; browser mode: a local path). */
+  'studies.openFile': call(z.object({ path: FilePath }).strict(), ImageInfo),
+  'studies.getFrame': call(
+    z.object({ imageId: ImageId, frame: z.number().int().nonnegative().default(0) }).strict(),
+    FrameData,
+    true,
+  ),
+  'models.list': call(NoInput, z.array(ModelSummary)),
+  'inference.run': call(
+    z
+      .object({
+        imageId: ImageId,
+        frame: z.number().int().nonnegative().default(0),
+        /** Label to explain; default: the top finding. */
+        camLabelId: z.string().max(128).optional(),
+      })
+      .strict(),
+    InferenceResult,
+  ),
+  'inference.cam': call(
+    z.object({ resultId: z.number().int().positive(), labelId: z.string().min(1).max(128) }).strict(),
+    CamMap,
+  ),
+  'feedback.save': call(
+    z
+      .object({
+        imageId: ImageId,
+        resultId: z.number().int().positive().nullable().default(null),
+        labelId: z.string().max(128).nullable().default(null),
+        verdict: Verdict,
+        note: z.string().max(20_000).default(''),
+      })
+      .strict(),
+    FeedbackRecord,
+  ),
+  'feedback.latest': call(z.object({ imageId: ImageId }).strict(), FeedbackRecord.nullable()),
+} as const;
+
+export type Api = typeof api;
+export type MethodName = keyof Api;
+export type MethodInput<M extends MethodName> = z.input<Api[M]['input']>;
+export type MethodParsedInput<M extends MethodName> = z.output<Api[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Api[M]['output']>;
+
+export const methodNames = Object.keys(api) as MethodName[];
+export const isMethodName = (name: unknown): name is MethodName =>
+  typeof name === 'string' && Object.prototype.hasOwnProperty.call(api, name);
+
+// ───────────────────────────── events ─────────────────────────────
+
+export const events = {
+  'inference.hostStatus': z.object({
+    state: z.enum(['starting', 'ready', 'crashed', 'restarting']),
+    /** Why, in words for the reader (e.g. the host stopped and is restarting). */
+    detail: z.string().optional(),
+  }),
+  'inference.progress': z.object({
+    requestId: z.string(),
+    done: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+  }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;
+export const EventMessage = z.object({ name: z.enum(Object.keys(events) as [EventName, ...EventName[]]), payload: z.unknown() });
+
+// ───────────────────────────── the surface the renderer sees ─────────────────────────────
+
+/** window.resight (Electron) and the HTTP client (browser mode) both implement this. */
+export interface ResightBridge {
+  invoke<M extends MethodName>(method: M, input: MethodInput<M>): Promise<Envelope<MethodOutput<M>>>;
+  on<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+// ───────────────────────────── typed errors ─────────────────────────────
+
+/** Thrown by services and handlers; transports turn it into `{ ok: false, error }`. */
+export class ResightError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ResightError';
+    this.code = code;
+  }
+}
