@@ -1,0 +1,53 @@
+// Runs in main and in the inference host process. The typed message protocol between them.
+// Messages are structured-clone friendly (typed arrays travel as such under both
+// child_process 'advanced' serialization and Electron's utilityProcess).
+import { z } from 'zod';
+import { ErrorCode, ExecutionProvider } from '../../../preload/api';
+
+export const HostRunRequest = z.object({
+  type: z.literal('run'),
+  id: z.number().int(),
+  modelPath: z.string(),
+  inputName: z.string(),
+  outputNames: z.array(z.string()).min(1),
+  dims: z.array(z.number().int().positive()).length(4),
+  data: z.instanceof(Float32Array),
+  provider: ExecutionProvider,
+  threads: z.number().int().positive(),
+});
+export type HostRunRequest = z.infer<typeof HostRunRequest>;
+
+export const HostShutdownRequest = z.object({ type: z.literal('shutdown') });
+/** Test-only fault injection: makes the host exit abruptly, as a native crash would. */
+export const HostCrashRequest = z.object({ type: z.literal('crash-for-test') });
+
+export const HostRequest = z.discriminatedUnion('type', [HostRunRequest, HostShutdownRequest, HostCrashRequest]);
+export type HostRequest = z.infer<typeof HostRequest>;
+
+export const HostTensor = z.object({ dims: z.array(z.number().int()), data: z.instanceof(Float32Array) });
+export type HostTensor = z.infer<typeof HostTensor>;
+
+export const HostResponse = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), pid: z.number().int() }),
+  z.object({
+    type: z.literal('result'),
+    id: z.number().int(),
+    outputs: z.record(z.string(), HostTensor),
+    providerUsed: z.string(),
+    /** Set when the requested provider failed and CPU was used instead. */
+    fallbackReason: z.string().optional(),
+    runMs: z.number(),
+  }),
+  z.object({ type: z.literal('error'), id: z.number().int(), code: ErrorCode, message: z.string() }),
+]);
+export type HostResponse = z.infer<typeof HostResponse>;
+
+/** One end of the pipe to a host process; spawned by Node (fork) or Electron (utilityProcess). */
+export interface HostChannel {
+  postMessage(message: HostRequest): void;
+  onMessage(listener: (message: unknown) => void): void;
+  onExit(listener: (code: number | null) => void): void;
+  kill(): void;
+}
+
+export type HostSpawner = () => HostChannel;

@@ -1,0 +1,1 @@
+declare const __RESIGHT_VERSION__: string;

@@ -1,0 +1,31 @@
+// Builds every runtime target: Electron main + preload, the inference host, the browser-mode
+// server, the CLI (esbuild), and the renderer (Vite). Output layout is relied on by entries.
+import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = ['electron', 'better-sqlite3', 'onnxruntime-node', 'sharp'];
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external,
+  define: { __RESIGHT_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+};
+
+const only = process.argv[2];
+const targets = [
+  { entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.cjs' },
+  { entryPoints: ['preload/index.ts'], outfile: 'dist/electron/preload.cjs', platform: 'node', external: ['electron'] },
+  { entryPoints: ['main/inference/host/entry.ts'], outfile: 'dist/host/inference-host.cjs' },
+  { entryPoints: ['main/server/main.ts'], outfile: 'dist/server/web.cjs' },
+  { entryPoints: ['main/cli/main.ts'], outfile: 'dist/cli/resight.cjs', banner: { js: '#!/usr/bin/env node' } },
+];
+
+if (only !== 'renderer') await Promise.all(targets.map((t) => build({ ...common, ...t })));
+if (only !== 'main') await viteBuild({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
+console.log('built dist/');
