@@ -1,0 +1,70 @@
+// Runs in main (Electron) and the browser-mode server. Composes the services into the handlers
+// every front door serves.
+import os from 'node:os';
+import path from 'node:path';
+import { API_VERSION } from '../../preload/api';
+import { ImageCache } from '../imaging/load';
+import { HostClient } from '../inference/host/client';
+import type { HostSpawner } from '../inference/host/protocol';
+import { defaultThreads } from '../inference/ort-runner';
+import { ModelRegistry } from '../inference/registry';
+import type { InferenceSettings } from '../inference/service';
+import { openDatabase } from '../store/database';
+import { Store } from '../store/repositories';
+import type { Handlers } from './dispatch';
+import { EventHub } from './events';
+import { feedbackHandlers } from './feedback';
+import { inferenceHandlers } from './inference';
+import { studiesHandlers } from './studies';
+
+export interface BackendOptions {
+  dataDir: string;
+  modelsDir: string;
+  samplesDir: string;
+  frontDoor: 'electron' | 'browser' | 'cli';
+  hostSpawner: HostSpawner;
+  log: (line: string) => void;
+  inference?: Partial<InferenceSettings>;
+}
+
+export interface Backend {
+  handlers: Handlers;
+  events: EventHub;
+  store: Store;
+  engine: HostClient;
+  close(): Promise<void>;
+}
+
+export const DATABASE_FILE = 'resight.sqlite';
+
+export async function createBackend(opts: BackendOptions): Promise<Backend> {
+  const events = new EventHub();
+  const store = new Store(await openDatabase(path.join(opts.dataDir, DATABASE_FILE)));
+  const engine = new HostClient(opts.hostSpawner, (status) => events.emit('inference.hostStatus', status));
+  const cache = new ImageCache();
+  const registry = new ModelRegistry([opts.modelsDir]);
+  const settings: InferenceSettings = { provider: opts.inference?.provider ?? 'auto', threads: opts.inference?.threads ?? defaultThreads() };
+  const studies = { samplesDir: opts.samplesDir, cache, store };
+  const handlers: Handlers = {
+    'app.info': async () => ({
+      name: 'Resight',
+      version: __RESIGHT_VERSION__,
+      apiVersion: API_VERSION,
+      frontDoor: opts.frontDoor,
+      platform: `${os.platform()}-${os.arch()}`,
+    }),
+    ...studiesHandlers(studies),
+    ...inferenceHandlers({ ...studies, registry, engine, settings, log: opts.log }),
+    ...feedbackHandlers(store),
+  };
+  return {
+    handlers,
+    events,
+    store,
+    engine,
+    close: async () => {
+      await engine.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// Runs in main and the browser-mode server. Handlers for opening images and reading frames.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ResightError, type SampleEntry } from '../../preload/api';
+import { loadImage, type ImageCache } from '../imaging/load';
+import type { LoadedImage } from '../imaging/types';
+import type { Store } from '../store/repositories';
+import type { Handlers } from './dispatch';
+
+const SAMPLE_EXT: Record<string, SampleEntry['format']> = { '.dcm': 'dicom', '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg' };
+
+export async function listSamples(samplesDir: string): Promise<SampleEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(samplesDir);
+  } catch {
+    return [];
+  }
+  const out: SampleEntry[] = [];
+  for (const name of names.sort()) {
+    const format = SAMPLE_EXT[path.extname(name).toLowerCase()];
+    // Mask images beside a sample are ground truth, not studies.
+    if (!format || name.includes('.mask')) continue;
+    let description: string | undefined;
+    try {
+      const sidecar = JSON.parse(await readFile(path.join(samplesDir, name.replace(/\.[^.]+$/, '.json')), 'utf8')) as { description?: unknown };
+      if (typeof sidecar.description === 'string') description = sidecar.description.slice(0, 300);
+    } catch {
+      description = undefined;
+    }
+    out.push({ name, format, ...(description ? { description } : {}) });
+  }
+  return out;
+}
+
+export interface StudiesDeps {
+  samplesDir: string;
+  cache: ImageCache;
+  store: Store;
+}
+
+/** The open image for an id: from the cache, or re-read from the path the store remembers. */
+export async function imageFor(deps: StudiesDeps, imageId: string): Promise<LoadedImage> {
+  const hit = deps.cache.get(imageId);
+  if (hit) return hit;
+  const known = deps.store.imagePath(imageId);
+  if (!known) throw new ResightError('IMAGE_NOT_OPEN', 'That image is not open. Open it again from the study list.');
+  const image = await loadImage(known);
+  if (image.info.imageId !== imageId) throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
+  deps.cache.put(image);
+  return image;
+}
+
+export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame'> {
+  const open = async (filePath: string, reader: string) => {
+    const image = await loadImage(filePath);
+    deps.cache.put(image);
+    deps.store.recordImage(image.info, filePath, reader);
+    return image.info;
+  };
+  return {
+    'studies.listSamples': async () => listSamples(deps.samplesDir),
+    'studies.openSample': async ({ name }, ctx) => {
+      const samples = await listSamples(deps.samplesDir);
+      // Only names the folder listing returned: no path from the caller reaches the file system.
+      if (!samples.some((s) => s.name === name)) throw new ResightError('NOT_FOUND', 'There is no sample with that name.');
+      return open(path.join(deps.samplesDir, name), ctx.reader);
+    },
+    'studies.openFile': async ({ path: filePath }, ctx) => {
+      if (!path.isAbsolute(filePath)) throw new ResightError('INVALID_ARGUMENT', 'Give the full path of the file to open.');
+      return open(path.normalize(filePath), ctx.reader);
+    },
+    'studies.getFrame': async ({ imageId, frame }) => {
+      const image = await imageFor(deps, imageId);
+      const pixels = image.frame(frame);
+      const { info } = image;
+      return {
+        meta: { imageId, frame, width: info.width, height: info.height, samplesPerPixel: info.samplesPerPixel, pixelDataType: info.pixelDataType },
+        data: new Uint8Array(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength),
+      };
+    },
+  };
+}
+

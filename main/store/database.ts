@@ -1,0 +1,102 @@
+// Runs in main, the server, the CLI and tests. Opens the SQLite store (WAL, synchronous=FULL,
+// foreign keys) and migrates it, keyed by user_version, each step in one transaction. A database
+// written by a newer Resight is refused, and a backup is taken before any migration.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ResightError } from '../../preload/api';
+
+export type Db = Database.Database;
+
+/** Index i migrates user_version i → i + 1. Append only; never edit a shipped step. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE images (
+    image_id TEXT PRIMARY KEY,
+    format TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sop_instance_uid TEXT,
+    study_instance_uid TEXT,
+    first_seen TEXT NOT NULL,
+    last_opened TEXT NOT NULL
+  );
+  CREATE TABLE model_results (
+    result_id INTEGER PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(image_id),
+    frame INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    provider_requested TEXT NOT NULL,
+    provider_used TEXT NOT NULL,
+    findings_json TEXT NOT NULL,
+    cams_json TEXT NOT NULL,
+    inference_ms REAL NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX model_results_image ON model_results(image_id, created_at);
+  CREATE TABLE feedback (
+    feedback_id INTEGER PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(image_id),
+    result_id INTEGER REFERENCES model_results(result_id),
+    label_id TEXT,
+    verdict TEXT NOT NULL CHECK (verdict IN ('agree', 'disagree', 'uncertain')),
+    note TEXT NOT NULL,
+    reader TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    saved_at TEXT NOT NULL,
+    UNIQUE (image_id, reader, version)
+  );
+  CREATE TABLE audit_log (
+    audit_id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    before_json TEXT,
+    after_json TEXT
+  );
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER feedback_no_update BEFORE UPDATE ON feedback BEGIN SELECT RAISE(ABORT, 'feedback versions are never edited'); END;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export async function openDatabase(file: string): Promise<Db> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch {
+    throw new ResightError('STORE_FAILED', 'The Resight database could not be opened. Check that the data folder is writable and not full.');
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new ResightError(
+        'DATABASE_TOO_NEW',
+        'This Resight database was written by a newer version of Resight. Update Resight to open it; nothing was changed.',
+      );
+    }
+    if (current > 0 && current < SCHEMA_VERSION) await db.backup(`${file}.before-v${SCHEMA_VERSION}.bak`);
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof ResightError) throw err;
+    throw new ResightError('STORE_FAILED', 'The Resight database could not be prepared. Your data has not been changed; check free disk space and try again.');
+  }
+}
