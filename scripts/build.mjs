@@ -2,7 +2,7 @@
 // server, the CLI (esbuild), and the renderer (Vite). Output layout is relied on by entries.
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const external = ['electron', 'better-sqlite3', 'onnxruntime-node', 'sharp'];
@@ -28,4 +28,5 @@ const targets = [
 
 if (only !== 'renderer') await Promise.all(targets.map((t) => build({ ...common, ...t })));
 if (only !== 'main') await viteBuild({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
+if (only !== 'renderer') chmodSync('dist/cli/resight.cjs', 0o755);
 console.log('built dist/');
