@@ -75,10 +75,8 @@ export async function openDatabase(file: string): Promise<Db> {
     throw new ResightError('STORE_FAILED', 'The Resight database could not be opened. Check that the data folder is writable and not full.');
   }
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Checked before any pragma that writes (journal_mode rewrites the header).
     const current = db.pragma('user_version', { simple: true }) as number;
     if (current > SCHEMA_VERSION) {
       throw new ResightError(
@@ -86,6 +84,9 @@ export async function openDatabase(file: string): Promise<Db> {
         'This Resight database was written by a newer version of Resight. Update Resight to open it; nothing was changed.',
       );
     }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
     if (current > 0 && current < SCHEMA_VERSION) await db.backup(`${file}.before-v${SCHEMA_VERSION}.bak`);
     for (let v = current; v < SCHEMA_VERSION; v++) {
       db.transaction(() => {

@@ -27,6 +27,7 @@ export class HostClient implements InferenceEngine {
   private inFlight: Job | undefined;
   private nextId = 1;
   private closed = false;
+  private pid: number | undefined;
 
   constructor(
     private readonly spawn: HostSpawner,
@@ -46,6 +47,7 @@ export class HostClient implements InferenceEngine {
         const msg = parsed.data;
         if (msg.type === 'ready') {
           up = true;
+          this.pid = msg.pid;
           this.onStatus({ state: 'ready' });
           resolve();
           return;
@@ -98,9 +100,9 @@ export class HostClient implements InferenceEngine {
     });
   }
 
-  /** Test hook: makes the host exit abruptly, as a native crash would. */
-  crashForTest(): void {
-    this.channel?.postMessage({ type: 'crash-for-test' });
+  /** Process id of the running host, once it has said it is ready. */
+  get hostPid(): number | undefined {
+    return this.pid;
   }
 
   async close(): Promise<void> {

@@ -32,8 +32,6 @@ async function handle(raw: unknown): Promise<void> {
     await runner.release();
     process.exit(0);
   }
-  if (req.type === 'crash-for-test') process.exit(70);
-  if (req.type !== 'run') return;
   try {
     const outcome = await runner.run(req);
     send({ type: 'result', id: req.id, ...outcome });

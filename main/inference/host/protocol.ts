@@ -18,10 +18,7 @@ export const HostRunRequest = z.object({
 export type HostRunRequest = z.infer<typeof HostRunRequest>;
 
 export const HostShutdownRequest = z.object({ type: z.literal('shutdown') });
-/** Test-only fault injection: makes the host exit abruptly, as a native crash would. */
-export const HostCrashRequest = z.object({ type: z.literal('crash-for-test') });
-
-export const HostRequest = z.discriminatedUnion('type', [HostRunRequest, HostShutdownRequest, HostCrashRequest]);
+export const HostRequest = z.discriminatedUnion('type', [HostRunRequest, HostShutdownRequest]);
 export type HostRequest = z.infer<typeof HostRequest>;
 
 export const HostTensor = z.object({ dims: z.array(z.number().int()), data: z.instanceof(Float32Array) });

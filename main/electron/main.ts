@@ -1,0 +1,4 @@
+// Runs in the Electron main process: the entry point esbuild bundles to dist/electron/main.cjs.
+import { runResight } from './lifecycle';
+
+runResight();

@@ -1,0 +1,83 @@
+// Runs in tests. The store on real SQLite files: migrations, durability across reopen, refusal of
+// a newer database, versioned feedback with its audit trail.
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ImageInfo } from '../../preload/api';
+import { auditCount } from './audit';
+import { openDatabase, SCHEMA_VERSION } from './database';
+import { Store } from './repositories';
+
+const info: ImageInfo = {
+  imageId: 'a'.repeat(64),
+  format: 'png',
+  fileName: 'x.png',
+  width: 4,
+  height: 4,
+  frames: 1,
+  samplesPerPixel: 1,
+  bitsStored: 8,
+  pixelDataType: 'uint8',
+  photometric: 'MONOCHROME2',
+  rescaleSlope: 1,
+  rescaleIntercept: 0,
+  windows: [{ center: 128, width: 256 }],
+};
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'resight-store-'));
+
+describe('store', () => {
+  it('migrates a new file to the current schema with WAL and full sync', async () => {
+    const file = path.join(tmp(), 'db.sqlite');
+    const db = await openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it('keeps feedback across a reopen, versioned, with an audit row per change', async () => {
+    const file = path.join(tmp(), 'db.sqlite');
+    let store = new Store(await openDatabase(file));
+    store.recordImage(info, '/data/x.png', 'dr-a');
+    const first = store.saveFeedback({ imageId: info.imageId, resultId: null, labelId: 'opacity', verdict: 'agree', note: 'clear' }, 'dr-a');
+    const second = store.saveFeedback({ imageId: info.imageId, resultId: null, labelId: 'opacity', verdict: 'disagree', note: 'on second look, no' }, 'dr-a');
+    expect(first.version).toBe(1);
+    expect(second.version).toBe(2);
+    store.close();
+
+    store = new Store(await openDatabase(file));
+    const latest = store.latestFeedback(info.imageId, 'dr-a');
+    expect(latest).toMatchObject({ verdict: 'disagree', note: 'on second look, no', version: 2 });
+    expect(store.latestFeedback(info.imageId, 'dr-b')).toBeNull();
+    // Both versions are kept: history is never erased.
+    expect((store.db.prepare('SELECT COUNT(*) AS n FROM feedback').get() as { n: number }).n).toBe(2);
+    expect(auditCount(store.db, 'feedback')).toBe(2);
+    expect(() => store.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+    expect(() => store.db.prepare("UPDATE feedback SET note = 'x'").run()).toThrow(/never edited/);
+    store.close();
+  });
+
+  it('refuses feedback on an image it has never seen, and writes nothing', async () => {
+    const store = new Store(await openDatabase(path.join(tmp(), 'db.sqlite')));
+    expect(() => store.saveFeedback({ imageId: 'b'.repeat(64), resultId: null, labelId: null, verdict: 'agree', note: '' }, 'dr-a')).toThrow(
+      expect.objectContaining({ code: 'IMAGE_NOT_OPEN' }),
+    );
+    expect(auditCount(store.db)).toBe(0);
+    store.close();
+  });
+
+  it('refuses a database written by a newer Resight and leaves it untouched', async () => {
+    const file = path.join(tmp(), 'db.sqlite');
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE future (x INTEGER)');
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+    raw.close();
+    const before = readFileSync(file);
+    await expect(openDatabase(file)).rejects.toMatchObject({ code: 'DATABASE_TOO_NEW' });
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+});
