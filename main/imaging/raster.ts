@@ -23,7 +23,8 @@ export async function decodeRaster(bytes: Uint8Array, format: 'png' | 'jpeg'): P
   try {
     const pipeline = sharp(bytes).rotate();
     const { data, info } = grey
-      ? await pipeline.extractChannel(0).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true })
+      ? // extractChannel alone drops 16-bit data to 8 bits; the grey16 colourspace keeps it.
+        await pipeline.removeAlpha().toColourspace(sixteen ? 'grey16' : 'b-w').raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true })
       : await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const channels = info.channels;
     const pixels: StoredArray = sixteen && grey ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) : new Uint8Array(data);
