@@ -82,7 +82,7 @@ describe('startup', () => {
     expect([...ipcMain.handlers.keys()].sort()).toEqual([IPC_INVOKE_CHANNEL, OPEN_DIALOG_CHANNEL].sort());
     expect(Menu.setApplicationMenu).toHaveBeenCalledOnce();
     const window = BrowserWindow.instances[0];
-    expect(window?.options.webPreferences).toEqual(secureWebPreferences(expect.stringMatching(/preload\.cjs$/) as unknown as string, true));
+    expect(window?.options.webPreferences).toEqual({ ...secureWebPreferences('', true), preload: expect.stringMatching(/preload\.cjs$/) });
     expect(window?.loadURL).toHaveBeenCalledWith('resight://app/index.html');
   });
 

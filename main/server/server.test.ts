@@ -68,7 +68,8 @@ describe('browser-mode server', () => {
   it('refuses requests without the token with 403 and changes nothing', async () => {
     const info = await value<{ imageId: string }>('studies.openFile', { path: pngPath });
     const before = backend.store.db.prepare('SELECT COUNT(*) AS n FROM feedback').get() as { n: number };
-    for (const headers of [{}, { [TOKEN_HEADER]: 'nope' }, { [TOKEN_HEADER]: token.slice(1) + '0' }]) {
+    const wrong: Array<Record<string, string>> = [{}, { [TOKEN_HEADER]: 'nope' }, { [TOKEN_HEADER]: token.slice(1) + '0' }];
+    for (const headers of wrong) {
       const res = await call('feedback.save', { imageId: info.imageId, verdict: 'agree', note: 'x' }, headers);
       expect(res.status).toBe(403);
     }
