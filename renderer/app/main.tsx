@@ -1,0 +1,15 @@
+// Runs in the renderer: the entry Vite builds. No Node here; the backend is reached only through
+// renderer/api.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import './styles.css';
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}

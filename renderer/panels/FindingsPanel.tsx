@@ -1,0 +1,99 @@
+// Runs in the renderer. What the model says about the open image, and plainly what the model is:
+// id, version, provider, its notice, and that this is decision support.
+import type { Finding, ModelSummary } from '../../preload/api';
+import { useFindings } from '../state/findings';
+import { useStudy } from '../state/study';
+
+const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
+
+function ModelBadge({ model, provider }: { model: ModelSummary | null; provider: string | null }) {
+  if (!model) return <div className="model-badge muted">No model loaded</div>;
+  return (
+    <div className="model-info">
+      {model.placeholder && (
+        <div className="placeholder-warning" role="status">
+          UNTRAINED PLACEHOLDER MODEL
+          <small>Its outputs are random and mean nothing.</small>
+        </div>
+      )}
+      <div className="model-badge" data-testid="model-badge" title={`ONNX sha256 ${model.sha256}`}>
+        <span className="model-id">{model.id}</span>
+        <span className="model-version">v{model.version}</span>
+        {provider && <span className="model-provider">{provider}</span>}
+      </div>
+      <p className="model-notice">{model.notice}</p>
+      <p className="decision-support">Decision support — not a diagnosis</p>
+    </div>
+  );
+}
+
+function FindingRow({ finding, top, selected, onSelect }: { finding: Finding; top: boolean; selected: boolean; onSelect(): void }) {
+  const cls = ['finding', top ? 'top' : '', selected ? 'selected' : '', finding.positive ? 'positive' : 'negative'].join(' ');
+  return (
+    <li>
+      <button
+        type="button"
+        className={cls}
+        data-testid={top ? 'top-finding' : undefined}
+        aria-pressed={selected}
+        title="Show the heatmap for this label"
+        onClick={onSelect}
+      >
+        <span className="finding-head">
+          <span className="finding-name">{finding.name}</span>
+          <span className="finding-prob">{pct(finding.probability)}</span>
+        </span>
+        <span className="prob-bar" aria-hidden="true">
+          <span className="prob-fill" style={{ width: pct(finding.probability) }} />
+          <span className="prob-threshold" style={{ left: pct(finding.threshold) }} />
+        </span>
+        <span className="finding-foot">
+          <span className="verdict-tag">{finding.positive ? 'Positive' : 'Negative'}</span>
+          <span className="muted">threshold {pct(finding.threshold)}</span>
+          {top && <span className="top-tag">Top finding</span>}
+        </span>
+      </button>
+    </li>
+  );
+}
+
+export function FindingsPanel() {
+  const info = useStudy((s) => s.info);
+  const { model, result, selectedLabelId, running, loadingCam, run, select } = useFindings();
+  const shownModel = result?.model ?? model;
+
+  return (
+    <section className="findings" aria-label="Model findings">
+      <h2>AI findings</h2>
+      <ModelBadge model={shownModel} provider={result?.provider.used ?? null} />
+      <button
+        type="button"
+        className="primary wide"
+        data-testid="run-model"
+        disabled={!info || running}
+        onClick={() => info && void run(info.imageId, 0)}
+      >
+        {running ? 'Running model…' : result ? 'Run model again' : 'Run model'}
+      </button>
+      {result && (
+        <>
+          <ul className="finding-list" aria-busy={loadingCam}>
+            {result.findings.map((f, i) => (
+              <FindingRow
+                key={f.labelId}
+                finding={f}
+                top={i === 0}
+                selected={f.labelId === selectedLabelId}
+                onSelect={() => void select(f.labelId)}
+              />
+            ))}
+          </ul>
+          <p className="muted small">
+            {result.inferenceMs.toFixed(0)} ms · click a finding to see its heatmap
+          </p>
+        </>
+      )}
+      {!result && info && !running && <p className="muted small">The model has not been run on this image.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { displayValue, isMonochrome1, voiLinear } from './voi';
+
+// DICOM PS3.3 C.11.2.1.2.1, written out piecewise as the standard states it, as the reference.
+function standardLinear(x: number, c: number, w: number): number {
+  if (x <= c - 0.5 - (w - 1) / 2) return 0;
+  if (x > c - 0.5 + (w - 1) / 2) return 1;
+  return (x - (c - 0.5)) / (w - 1) + 0.5;
+}
+
+describe('voiLinear', () => {
+  it('matches the standard piecewise definition', () => {
+    for (const [c, w] of [
+      [40, 400],
+      [-600, 1500],
+      [127.5, 256],
+      [2048, 4096],
+      [0.5, 2],
+    ] as const) {
+      for (let x = c - w; x <= c + w; x += w / 37) {
+        expect(voiLinear(x, c, w)).toBeCloseTo(standardLinear(x, c, w), 12);
+      }
+    }
+  });
+
+  it('puts the window edges where the standard does', () => {
+    expect(voiLinear(-160, 40, 400)).toBe(0);
+    expect(voiLinear(239.0001, 40, 400)).toBe(1);
+    expect(voiLinear(39.5, 40, 400)).toBeCloseTo(0.5, 12);
+  });
+
+  it('maps 8-bit data through the window 128/256 onto 0..255 unchanged (y = x / 255)', () => {
+    for (let v = 0; v < 256; v++) expect(voiLinear(v, 128, 256) * 255).toBeCloseTo(v, 9);
+  });
+});
+
+describe('displayValue', () => {
+  it('applies the modality LUT before the window', () => {
+    // Stored 1064 with slope 1 / intercept -1024 is 40 HU: the centre of a 40/400 window.
+    const p = { slope: 1, intercept: -1024, center: 40, width: 400, invert: false };
+    expect(displayValue(1064, p)).toBeCloseTo(voiLinear(40, 40, 400), 12);
+    expect(displayValue(0, p)).toBe(0);
+  });
+
+  it('inverts for MONOCHROME1 after the window', () => {
+    const p = { slope: 2, intercept: 0, center: 100, width: 200, invert: true };
+    expect(displayValue(0, p)).toBe(1);
+    expect(displayValue(500, p)).toBe(0);
+  });
+
+  it('recognises MONOCHROME1 however it is padded or cased', () => {
+    expect(isMonochrome1('MONOCHROME1 ')).toBe(true);
+    expect(isMonochrome1('monochrome1')).toBe(true);
+    expect(isMonochrome1('MONOCHROME2')).toBe(false);
+  });
+});

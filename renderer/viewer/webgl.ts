@@ -1,0 +1,281 @@
+// Runs in the renderer. The WebGL2 image view: stored values live in an R32F texture uploaded
+// once; the fragment shader applies the modality LUT, linear VOI and MONOCHROME1 inversion, then
+// blends the CAM (bilinear, colour-mapped, thresholded). Window/level is a uniform change.
+import type { CamMap } from '../../preload/api';
+import { ApiError } from '../api/errors';
+import { buildRamp, RAMP_SIZE } from './colormap';
+import { fitRect } from './layout';
+import type { ViewImage } from './pixels';
+import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
+
+/** Width, in CAM units, of the fade-in just above the threshold. */
+const EDGE = '0.04';
+
+const VERTEX = `#version 300 es
+uniform vec4 u_rect; // x0, y0, x1, y1 in clip space
+out vec2 v_uv;
+void main() {
+  // A four-vertex strip from gl_VertexID: no buffers to keep.
+  vec2 corner = vec2(float(gl_VertexID & 1), float((gl_VertexID >> 1) & 1));
+  v_uv = vec2(corner.x, 1.0 - corner.y);
+  gl_Position = vec4(mix(u_rect.xy, u_rect.zw, corner), 0.0, 1.0);
+}`;
+
+const FRAGMENT = `#version 300 es
+precision highp float;
+precision highp sampler2D;
+in vec2 v_uv;
+out vec4 outColor;
+
+uniform sampler2D u_image;   // R32F stored values, or RGBA8 colour
+uniform bool u_rgb;
+uniform float u_slope;
+uniform float u_intercept;
+uniform float u_center;
+uniform float u_width;
+uniform bool u_invert;
+
+uniform sampler2D u_cam;     // R32F, values 0..1, fetched by texel
+uniform ivec2 u_camSize;
+uniform sampler2D u_ramp;    // 256 x 1 RGBA8
+uniform bool u_showCam;
+uniform float u_opacity;
+uniform float u_threshold;
+
+// DICOM PS3.3 C.11.2.1.2.1, linear.
+float voi(float x) {
+  return clamp((x - (u_center - 0.5)) / max(u_width - 1.0, 1e-6) + 0.5, 0.0, 1.0);
+}
+
+// Bilinear with texel centres at (i + 0.5) / n, edges clamped: the usual half-pixel resize.
+// Done by hand so float textures need no filtering extension.
+float camAt(vec2 uv) {
+  vec2 p = uv * vec2(u_camSize) - 0.5;
+  vec2 f = fract(p);
+  ivec2 hi = u_camSize - 1;
+  ivec2 a = clamp(ivec2(floor(p)), ivec2(0), hi);
+  ivec2 b = clamp(ivec2(floor(p)) + 1, ivec2(0), hi);
+  float v00 = texelFetch(u_cam, ivec2(a.x, a.y), 0).r;
+  float v10 = texelFetch(u_cam, ivec2(b.x, a.y), 0).r;
+  float v01 = texelFetch(u_cam, ivec2(a.x, b.y), 0).r;
+  float v11 = texelFetch(u_cam, ivec2(b.x, b.y), 0).r;
+  return mix(mix(v00, v10, f.x), mix(v01, v11, f.x), f.y);
+}
+
+void main() {
+  vec3 color;
+  if (u_rgb) {
+    vec3 c = texture(u_image, v_uv).rgb * 255.0;
+    color = vec3(voi(c.r), voi(c.g), voi(c.b));
+  } else {
+    float y = voi(texture(u_image, v_uv).r * u_slope + u_intercept);
+    color = vec3(u_invert ? 1.0 - y : y);
+  }
+  if (u_showCam) {
+    float v = camAt(v_uv);
+    if (v >= u_threshold && v > 0.0) {
+      vec3 heat = texture(u_ramp, vec2((v * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
+      // A short ramp above the threshold softens the cut edge without showing values below it.
+      float edge = smoothstep(u_threshold, u_threshold + ${EDGE}, v);
+      color = mix(color, heat, u_opacity * edge);
+    }
+  }
+  outColor = vec4(color, 1.0);
+}`;
+
+const UNIFORMS = [
+  'u_rect',
+  'u_image',
+  'u_rgb',
+  'u_slope',
+  'u_intercept',
+  'u_center',
+  'u_width',
+  'u_invert',
+  'u_cam',
+  'u_camSize',
+  'u_ramp',
+  'u_showCam',
+  'u_opacity',
+  'u_threshold',
+] as const;
+type UniformName = (typeof UNIFORMS)[number];
+
+interface GpuState {
+  program: WebGLProgram;
+  vao: WebGLVertexArrayObject;
+  loc: Record<UniformName, WebGLUniformLocation | null>;
+  image: WebGLTexture | null;
+  cam: WebGLTexture | null;
+  ramp: WebGLTexture;
+}
+
+function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
+  const shader = gl.createShader(type);
+  if (!shader) throw new Error('createShader failed');
+  gl.shaderSource(shader, source);
+  gl.compileShader(shader);
+  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) throw new Error(`shader: ${gl.getShaderInfoLog(shader) ?? ''}`);
+  return shader;
+}
+
+function link(gl: WebGL2RenderingContext): WebGLProgram {
+  const program = gl.createProgram();
+  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
+  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(program) ?? ''}`);
+  return program;
+}
+
+function texture(gl: WebGL2RenderingContext, filter: number): WebGLTexture {
+  const tex = gl.createTexture();
+  gl.bindTexture(gl.TEXTURE_2D, tex);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+  return tex;
+}
+
+export class WebGLRenderer implements ImageRenderer {
+  readonly kind = 'webgl2' as const;
+  private gpu: GpuState | null = null;
+  private image: ViewImage | null = null;
+  private cam: CamMap | null = null;
+
+  private readonly onLost = (e: Event) => {
+    // Without preventDefault the context never comes back.
+    e.preventDefault();
+    this.gpu = null;
+  };
+  private readonly onRestored = () => {
+    this.init();
+    this.uploadImage();
+    this.uploadCam();
+  };
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly gl: WebGL2RenderingContext,
+  ) {
+    canvas.addEventListener('webglcontextlost', this.onLost);
+    canvas.addEventListener('webglcontextrestored', this.onRestored);
+    this.init();
+  }
+
+  /** Null when the browser offers no WebGL2 (the caller falls back to Canvas 2D). */
+  static create(canvas: HTMLCanvasElement): WebGLRenderer | null {
+    // preserveDrawingBuffer keeps the last frame readable (screenshots, tests, copy image).
+    const gl = canvas.getContext('webgl2', { preserveDrawingBuffer: true, antialias: false, alpha: false });
+    return gl ? new WebGLRenderer(canvas, gl) : null;
+  }
+
+  private init(): void {
+    const gl = this.gl;
+    const program = link(gl);
+    const loc = Object.fromEntries(UNIFORMS.map((n) => [n, gl.getUniformLocation(program, n)])) as GpuState['loc'];
+    const ramp = texture(gl, gl.LINEAR);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, RAMP_SIZE, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, buildRamp());
+    this.gpu = { program, vao: gl.createVertexArray(), loc, image: null, cam: null, ramp };
+  }
+
+  setImage(image: ViewImage | null): void {
+    const max = this.gl.getParameter(this.gl.MAX_TEXTURE_SIZE) as number;
+    if (image && (image.width > max || image.height > max)) {
+      throw new ApiError({
+        code: 'UNSUPPORTED_FORMAT',
+        message: `This image is larger than this computer's graphics can show (${max} pixels a side).`,
+      });
+    }
+    this.image = image;
+    this.uploadImage();
+  }
+
+  setCam(cam: CamMap | null): void {
+    this.cam = cam;
+    this.uploadCam();
+  }
+
+  private uploadImage(): void {
+    const { gl, gpu, image } = this;
+    if (!gpu) return;
+    if (gpu.image) gl.deleteTexture(gpu.image);
+    gpu.image = null;
+    if (!image) return;
+    gpu.image = texture(gl, gl.NEAREST);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    if (image.kind === 'grey') {
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, image.width, image.height, 0, gl.RED, gl.FLOAT, image.values);
+    } else {
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, image.width, image.height, 0, gl.RGBA, gl.UNSIGNED_BYTE, image.rgba);
+    }
+  }
+
+  private uploadCam(): void {
+    const { gl, gpu, cam } = this;
+    if (!gpu) return;
+    if (gpu.cam) gl.deleteTexture(gpu.cam);
+    gpu.cam = null;
+    if (!cam || cam.values.length < cam.width * cam.height) return;
+    gpu.cam = texture(gl, gl.NEAREST);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    const values = Float32Array.from(cam.values.slice(0, cam.width * cam.height));
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, cam.width, cam.height, 0, gl.RED, gl.FLOAT, values);
+  }
+
+  draw(p: DrawParams): boolean {
+    const { gl, gpu, image, cam, canvas } = this;
+    if (!gpu || gl.isContextLost()) return false;
+    gl.viewport(0, 0, canvas.width, canvas.height);
+    gl.clearColor(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    if (!image || !gpu.image) return false;
+
+    const r = fitRect(canvas.width, canvas.height, image.width, image.height, p.pixelAspect);
+    const toClipX = (x: number) => (x / canvas.width) * 2 - 1;
+    const toClipY = (y: number) => 1 - (y / canvas.height) * 2;
+    const { loc } = gpu;
+    gl.useProgram(gpu.program);
+    gl.bindVertexArray(gpu.vao);
+    gl.uniform4f(loc.u_rect, toClipX(r.x), toClipY(r.y + r.height), toClipX(r.x + r.width), toClipY(r.y));
+
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, gpu.image);
+    gl.uniform1i(loc.u_image, 0);
+    gl.uniform1i(loc.u_rgb, image.kind === 'rgb' ? 1 : 0);
+    gl.uniform1f(loc.u_slope, p.display.slope);
+    gl.uniform1f(loc.u_intercept, p.display.intercept);
+    gl.uniform1f(loc.u_center, p.display.center);
+    gl.uniform1f(loc.u_width, p.display.width);
+    gl.uniform1i(loc.u_invert, p.display.invert ? 1 : 0);
+
+    const showCam = p.overlay.visible && cam !== null && gpu.cam !== null;
+    gl.uniform1i(loc.u_showCam, showCam ? 1 : 0);
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, showCam ? gpu.cam : null);
+    gl.uniform1i(loc.u_cam, 1);
+    gl.uniform2i(loc.u_camSize, cam?.width ?? 1, cam?.height ?? 1);
+    gl.activeTexture(gl.TEXTURE2);
+    gl.bindTexture(gl.TEXTURE_2D, gpu.ramp);
+    gl.uniform1i(loc.u_ramp, 2);
+    gl.uniform1f(loc.u_opacity, p.overlay.opacity);
+    gl.uniform1f(loc.u_threshold, p.overlay.threshold);
+
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    return true;
+  }
+
+  dispose(): void {
+    this.canvas.removeEventListener('webglcontextlost', this.onLost);
+    this.canvas.removeEventListener('webglcontextrestored', this.onRestored);
+    const { gl, gpu } = this;
+    if (!gpu) return;
+    gl.deleteTexture(gpu.image);
+    gl.deleteTexture(gpu.cam);
+    gl.deleteTexture(gpu.ramp);
+    gl.deleteVertexArray(gpu.vao);
+    gl.deleteProgram(gpu.program);
+    this.gpu = null;
+  }
+}
