@@ -82,12 +82,12 @@ export function parseDicomImage(bytes: Uint8Array): ParsedDicom {
   }
   const bytesPerSample = bitsAllocated / 8;
   const frameBytes = rows * columns * samplesPerPixel * bytesPerSample;
-  if (pixel.dataOffset + frameBytes * frames > bytes.length || pixel.length < frameBytes * frames) {
+  // dicom-parser may have inflated a deflated file into a new buffer; read pixels from that one.
+  const source: Uint8Array = ds.byteArray;
+  if (pixel.dataOffset + frameBytes * frames > source.length || pixel.length < frameBytes * frames) {
     throw new ResightError('TRUNCATED_FILE', 'This DICOM file is cut short (its pixel data is incomplete). Copy it again from the source.');
   }
   const bigEndian = ts === TS.explicitBig;
-  // dicom-parser may have inflated a deflated file into a new buffer; read pixels from that one.
-  const source: Uint8Array = ds.byteArray;
   const pixelDataType: PixelDataType =
     bitsAllocated === 8 ? (signed ? 'int8' : 'uint8') : bitsAllocated === 16 ? (signed ? 'int16' : 'uint16') : signed ? 'int32' : 'uint32';
 
