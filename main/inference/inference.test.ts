@@ -1,0 +1,147 @@
+// Runs in tests. The inference pieces against independent computations: the closed-form Grad-CAM
+// against finite differences, the ONNX initializer reader against the model's own logits (run by
+// onnxruntime), preprocessing and postprocessing against hand-worked cases, card validation.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { modelsDir } from '../testing/fixtures';
+import { gradCam } from './cam/gradcam';
+import { parseModelCard } from './card';
+import { InProcessEngine } from './host/client';
+import { readOnnxInitializer } from './onnx-initializer';
+import { findingsFromLogits } from './postprocess';
+import { resizeArea } from './preprocess';
+import { ModelRegistry } from './registry';
+import { runBatch } from './service';
+
+const validCard = {
+  schema: 'resight.model-card/1',
+  id: 'm',
+  version: '1',
+  file: 'm.onnx',
+  task: 'multilabel',
+  labels: [
+    { id: 'a', name: 'A', threshold: 0.3 },
+    { id: 'b', name: 'B' },
+  ],
+  input: { name: 'input', height: 224, width: 224, channels: 3, normalize: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] } },
+  outputs: { logits: 'logits', features: 'features' },
+  cam: { weight: 'fc.weight' },
+};
+
+describe('closed-form Grad-CAM', () => {
+  it('equals ReLU of the gradient-weighted features, gradient by finite differences of the head', () => {
+    const k = 3;
+    const h = 2;
+    const w = 2;
+    const A = Float32Array.from({ length: k * h * w }, (_, i) => Math.abs(Math.sin(i + 1)) * 2);
+    const W = Float32Array.from([0.5, -1, 2, 1, 1, -3]);
+    const head = (feat: Float32Array, c: number): number => {
+      let y = 0;
+      for (let ch = 0; ch < k; ch++) {
+        let mean = 0;
+        for (let i = 0; i < h * w; i++) mean += feat[ch * h * w + i]!;
+        y += W[c * k + ch]! * (mean / (h * w));
+      }
+      return y;
+    };
+    for (const c of [0, 1]) {
+      const cam = gradCam({ data: A, channels: k, height: h, width: w }, W, c);
+      for (let i = 0; i < h * w; i++) {
+        let expected = 0;
+        for (let ch = 0; ch < k; ch++) {
+          const eps = 1e-3;
+          const plus = Float32Array.from(A);
+          plus[ch * h * w + i]! += eps;
+          const grad = (head(plus, c) - head(A, c)) / eps;
+          expected += grad * A[ch * h * w + i]!;
+        }
+        expect(cam[i]!).toBeCloseTo(Math.max(0, expected), 3);
+      }
+    }
+  });
+});
+
+describe('preprocess and postprocess', () => {
+  it('area-averages when downscaling and keeps constants constant', () => {
+    const src = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(Array.from(resizeArea(src, 4, 4, 2, 2))).toEqual([3.5, 5.5, 11.5, 13.5]);
+    const flat = resizeArea(new Float32Array(1000 * 700).fill(0.25), 1000, 700, 224, 224);
+    expect(flat.every((v) => Math.abs(v - 0.25) < 1e-6)).toBe(true);
+    const up = resizeArea(Float32Array.from([0, 1]), 2, 1, 4, 1);
+    expect(Array.from(up)).toEqual([0, 0.25, 0.75, 1]);
+  });
+
+  it('applies sigmoid per label with card thresholds and sorts; softmax for multiclass', () => {
+    const card = parseModelCard(validCard, 'm.json');
+    const f = findingsFromLogits(card, [0, 2]);
+    expect(f.map((x) => x.labelId)).toEqual(['b', 'a']);
+    expect(f[1]).toMatchObject({ probability: 0.5, threshold: 0.3, positive: true });
+    const mc = parseModelCard({ ...validCard, task: 'multiclass' }, 'm.json');
+    const g = findingsFromLogits(mc, [1, 1]);
+    expect(g[0]!.probability + g[1]!.probability).toBeCloseTo(1, 10);
+  });
+
+  it('names the field and the reason when a card is invalid', () => {
+    expect(() => parseModelCard({ ...validCard, labels: [] }, 'bad.json')).toThrow(/field "labels"/);
+    expect(() => parseModelCard({ ...validCard, input: { ...validCard.input, channels: 2 } }, 'bad.json')).toThrow(/input\.channels/);
+    expect(() => parseModelCard({ ...validCard, labels: [validCard.labels[0], validCard.labels[0]] }, 'bad.json')).toThrow(/unique/);
+    expect(() => parseModelCard({ ...validCard, schema: 'other' }, 'bad.json')).toThrow(expect.objectContaining({ code: 'MODEL_CARD_INVALID' }));
+  });
+});
+
+describe('the bundled model through onnxruntime', () => {
+  it('reproduces its own logits from the features and the classifier weights read from the ONNX file', async () => {
+    const model = await new ModelRegistry([modelsDir]).active();
+    const bytes = new Uint8Array(readFileSync(model.onnxPath));
+    const bias = model.card.cam.bias ? readOnnxInitializer(bytes, model.card.cam.bias).data : undefined;
+    const { channels, height, width } = model.card.input;
+    const x = Float32Array.from({ length: channels * height * width }, (_, i) => Math.cos(i * 0.001));
+    const engine = new InProcessEngine();
+    const outcome = await engine.run({
+      modelPath: model.onnxPath,
+      inputName: model.card.input.name,
+      outputNames: [model.card.outputs.logits, model.card.outputs.features],
+      dims: [1, channels, height, width],
+      data: x,
+      provider: 'cpu',
+      threads: 1,
+    });
+    await engine.close();
+    const logits = outcome.outputs[model.card.outputs.logits]!.data;
+    const features = outcome.outputs[model.card.outputs.features]!;
+    const [, k, fh, fw] = features.dims as [number, number, number, number];
+    for (let c = 0; c < model.card.labels.length; c++) {
+      let y = bias ? bias[c]! : 0;
+      for (let ch = 0; ch < k; ch++) {
+        let mean = 0;
+        for (let i = 0; i < fh * fw; i++) mean += features.data[ch * fh * fw + i]!;
+        y += model.weight[c * k + ch]! * (mean / (fh * fw));
+      }
+      expect(y).toBeCloseTo(logits[c]!, 3);
+    }
+  });
+
+  const referencePath = path.join(modelsDir, 'fixtures', 'gradcam-reference.json');
+  it.runIf(existsSync(referencePath))('matches the PyTorch autograd Grad-CAM reference fixtures', async () => {
+    const ref = JSON.parse(readFileSync(referencePath, 'utf8')) as {
+      cases: Array<{ input: string; logits: number[]; cams: Record<string, number[]> }>;
+    };
+    const model = await new ModelRegistry([modelsDir]).active();
+    const engine = new InProcessEngine();
+    for (const c of ref.cases) {
+      const buf = readFileSync(path.join(modelsDir, 'fixtures', c.input));
+      const x = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      const [a] = await runBatch(engine, model, [x], { provider: 'cpu', threads: 1 });
+      const byLabel = Object.fromEntries(a!.findings.map((f) => [f.labelId, f.logit]));
+      model.card.labels.forEach((l, i) => expect(byLabel[l.id]!).toBeCloseTo(c.logits[i]!, 3));
+      for (const [labelId, expected] of Object.entries(c.cams)) {
+        const cam = a!.cams[labelId]!;
+        const max = Math.max(...expected);
+        expect(cam.rawMax).toBeCloseTo(max, 4);
+        cam.values.forEach((v, i) => expect(v * cam.rawMax).toBeCloseTo(expected[i]!, 4));
+      }
+    }
+    await engine.close();
+  });
+});
