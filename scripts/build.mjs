@@ -24,6 +24,7 @@ const targets = [
   { entryPoints: ['main/inference/host/entry.ts'], outfile: 'dist/host/inference-host.cjs' },
   { entryPoints: ['main/server/main.ts'], outfile: 'dist/server/web.cjs' },
   { entryPoints: ['main/cli/main.ts'], outfile: 'dist/cli/resight.cjs', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['bench/pipeline.ts'], outfile: 'dist/bench/pipeline.cjs' },
 ];
 
 if (only !== 'renderer') await Promise.all(targets.map((t) => build({ ...common, ...t })));
