@@ -25,8 +25,13 @@ export type Logger = (line: string) => void;
 
 export function toErrorShape(err: unknown, log?: Logger): ApiErrorShape {
   if (err instanceof ResightError) return { code: err.code, message: err.message };
-  // Unknown errors may carry file paths or tag values: log the class only, send a generic sentence.
-  log?.(`internal error: ${err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]?.slice(0, 200)}` : typeof err}`);
+  // Unknown errors may carry file paths or tag values (patient names): log the class, the system
+  // code and where in our code it happened, never the message.
+  if (err instanceof Error) {
+    const sysCode = (err as { code?: unknown }).code;
+    const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim().replace(/\(.*[\\/]/, '(') ?? '';
+    log?.(`internal error: ${err.name}${typeof sysCode === 'string' ? ` ${sysCode}` : ''} ${frame}`);
+  } else log?.(`internal error: ${typeof err}`);
   return {
     code: 'INTERNAL',
     message: 'Resight hit an unexpected problem with this request. Your saved work is safe; try again, and report it if it repeats.',
