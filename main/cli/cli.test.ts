@@ -36,9 +36,10 @@ describe('resight CLI', () => {
     await sharp(px, { raw: { width: 256, height: 256, channels: 1 } }).png().toFile(png);
     const r = await run('infer', png, '--model', card, '--provider', 'cpu', '--threads', '1', '--json');
     expect(r.code).toBe(0);
-    const [out] = JSON.parse(r.stdout) as Array<{ model: { id: string; sha256: string }; provider: { used: string }; findings: Array<{ probability: number }> }>;
+    const [out] = (JSON.parse(r.stdout) as { results: Array<{ model: { id: string; sha256: string }; provider: string; logits: number[]; probabilities: Record<string, number>; findings: Array<{ probability: number }> }> }).results;
     expect(out!.model.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(out!.provider.used).toBe('cpu');
+    expect(out!.provider).toBe('cpu');
+    expect(Object.keys(out!.probabilities)).toHaveLength(out!.logits.length);
     expect(out!.findings.length).toBeGreaterThan(0);
     for (const f of out!.findings) expect(f.probability).toBeGreaterThanOrEqual(0);
   });
@@ -46,7 +47,7 @@ describe('resight CLI', () => {
   it('reports bad input with a code and a non-zero exit, without crashing', async () => {
     const missing = await run('infer', '/no/such/film.dcm', '--model', card, '--json');
     expect(missing.code).toBe(1);
-    expect(JSON.parse(missing.stdout)[0].error.code).toBe('FILE_NOT_FOUND');
+    expect(JSON.parse(missing.stdout).results[0].error.code).toBe('FILE_NOT_FOUND');
     const badProvider = await run('infer', 'x.png', '--provider', 'quantum');
     expect(badProvider.code).not.toBe(0);
     expect(badProvider.stderr).toMatch(/provider/);

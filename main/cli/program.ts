@@ -8,7 +8,7 @@ import { loadImage } from '../imaging/load';
 import { InProcessEngine } from '../inference/host/client';
 import { defaultThreads } from '../inference/ort-runner';
 import { loadModel, ModelRegistry, type LoadedModel } from '../inference/registry';
-import { analyseImage } from '../inference/service';
+import { modelInput, runBatch } from '../inference/service';
 import { runWebServer } from '../server/web';
 
 const parseWith =
@@ -78,28 +78,39 @@ export function buildProgram(appRoot: string): Command {
         const out: unknown[] = [];
         for (const file of files) {
           try {
+            const t0 = performance.now();
             const image = await loadImage(path.resolve(file));
-            const a = await analyseImage(engine, model, image, 0, settings);
+            const t1 = performance.now();
+            const input = modelInput(model, image, 0);
+            const t2 = performance.now();
+            const [a] = await runBatch(engine, model, [input], settings);
+            const t3 = performance.now();
+            const byLabel = new Map(a!.findings.map((f) => [f.labelId, f]));
             const record = {
               file,
               model: { id: model.card.id, version: model.card.version, sha256: model.sha256, placeholder: model.card.placeholder, notice: model.summary.notice },
-              provider: { requested: settings.provider, used: a.providerUsed },
-              findings: a.findings.map(({ labelId, name, probability, threshold, positive }) => ({ labelId, name, probability, threshold, positive })),
-              inferenceMs: Math.round(a.inferenceMs * 10) / 10,
+              provider: a!.providerUsed,
+              providerRequested: settings.provider,
+              logits: model.card.labels.map((l) => byLabel.get(l.id)!.logit),
+              probabilities: Object.fromEntries(model.card.labels.map((l) => [l.id, byLabel.get(l.id)!.probability])),
+              positive: a!.findings.filter((f) => f.positive).map((f) => f.labelId),
+              findings: a!.findings.map(({ labelId, name, probability, threshold, positive }) => ({ labelId, name, probability, threshold, positive })),
+              // CAMs are computed with the forward pass's outputs, inside the inference step.
+              timingsMs: { decode: t1 - t0, preprocess: t2 - t1, inference: t3 - t2, cam: 0 },
             };
             if (opts.json) out.push(record);
             else {
-              console.log(`${file} — ${model.card.id} ${model.card.version} on ${a.providerUsed}`);
-              for (const f of a.findings) console.log(`  ${f.positive ? 'POSITIVE' : 'negative'}  ${f.name.padEnd(24)} ${f.probability.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
+              console.log(`${file} — ${model.card.id} ${model.card.version} on ${a!.providerUsed}`);
+              for (const f of a!.findings) console.log(`  ${f.positive ? 'POSITIVE' : 'negative'}  ${f.name.padEnd(24)} ${f.probability.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
             }
           } catch (err) {
             failed++;
             const shape = err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'unexpected error' };
             if (opts.json) out.push({ file, error: shape });
-            else console.error(`${file}: error ${shape.code}: ${shape.message}`);
+            else console.error(`error ${shape.code}: ${file}: ${shape.message}`);
           }
         }
-        if (opts.json) console.log(JSON.stringify(out, null, 2));
+        if (opts.json) console.log(JSON.stringify({ results: out }, null, 2));
         else console.log(model.summary.notice);
       } catch (err) {
         await engine.close();
