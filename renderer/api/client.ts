@@ -17,6 +17,8 @@ import { HttpBridge, takeToken } from './http';
 export interface ElectronBridge extends ResightBridge {
   /** Shows the native open dialog; the chosen path, or null when cancelled. */
   openFileDialog(): Promise<string | null>;
+  /** Menu items that ask the page to act (e.g. 'open-file'). */
+  onMenuCommand(listener: (command: string) => void): () => void;
 }
 
 declare global {
@@ -31,12 +33,18 @@ export interface Transport {
   frontDoor: FrontDoor;
   bridge: ResightBridge;
   openFileDialog?: () => Promise<string | null>;
+  onMenuCommand?: (listener: (command: string) => void) => () => void;
 }
 
 function pickTransport(): Transport {
   const electron = window.resight;
   if (electron) {
-    return { frontDoor: 'electron', bridge: electron, openFileDialog: () => electron.openFileDialog() };
+    return {
+      frontDoor: 'electron',
+      bridge: electron,
+      openFileDialog: () => electron.openFileDialog(),
+      onMenuCommand: (listener) => electron.onMenuCommand(listener),
+    };
   }
   // Without a token every call answers FORBIDDEN, which the UI shows as a notice with its sentence.
   return { frontDoor: 'browser', bridge: new HttpBridge(takeToken() ?? '') };

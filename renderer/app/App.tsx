@@ -49,9 +49,13 @@ export function App() {
     void useFindings.getState().loadModels();
     const offHost = onEvent('inference.hostStatus', session.setHostStatus);
     const offKeys = attachHotkeys();
+    const offMenu = getTransport().onMenuCommand?.((command) => {
+      if (command === 'open-file') void useStudy.getState().openWithDialog();
+    });
     return () => {
       offHost();
       offKeys();
+      offMenu?.();
     };
   }, []);
 

@@ -11,19 +11,9 @@ function OpenFile() {
   const frontDoor = useSession((s) => s.frontDoor);
   const open = useStudy((s) => s.open);
   const [path, setPath] = useState('');
-  const dialog = getTransport().openFileDialog;
-
-  if (frontDoor === 'electron' && dialog) {
-    const choose = async () => {
-      try {
-        const chosen = await dialog();
-        if (chosen) await open({ kind: 'file', path: chosen });
-      } catch (err) {
-        useSession.getState().reportError(err);
-      }
-    };
+  if (frontDoor === 'electron' && getTransport().openFileDialog) {
     return (
-      <button type="button" className="wide" onClick={() => void choose()}>
+      <button type="button" className="wide" onClick={() => void useStudy.getState().openWithDialog()}>
         Open file…
       </button>
     );
@@ -77,8 +67,10 @@ export function SamplesPanel() {
               onClick={() => void open({ kind: 'sample', name: s.name })}
             >
               <span className="sample-name">{s.name}</span>
-              <span className={`format ${s.format}`}>{FORMAT_LABEL[s.format]}</span>
-              {s.description && <span className="sample-desc">{s.description}</span>}
+              <span className="sample-meta">
+                <span className={`format ${s.format}`}>{FORMAT_LABEL[s.format]}</span>
+                {s.description && <span>{s.description}</span>}
+              </span>
             </button>
           </li>
         ))}

@@ -2,7 +2,7 @@
 // Opening an image resets the other stores so nothing from the previous image lingers.
 import { create } from 'zustand';
 import type { FrameData, ImageInfo, SampleEntry } from '../../preload/api';
-import { call } from '../api/client';
+import { call, getTransport } from '../api/client';
 import { useFeedback } from './feedback';
 import { useFindings } from './findings';
 import { useSession } from './session';
@@ -20,11 +20,13 @@ interface StudyState {
   opening: boolean;
   loadSamples(): Promise<void>;
   open(source: Source): Promise<void>;
+  /** Electron: the native open dialog, then open what was chosen. */
+  openWithDialog(): Promise<void>;
 }
 
 let openSeq = 0;
 
-export const useStudy = create<StudyState>()((set) => ({
+export const useStudy = create<StudyState>()((set, get) => ({
   samples: [],
   samplesLoaded: false,
   info: null,
@@ -58,6 +60,16 @@ export const useStudy = create<StudyState>()((set) => ({
       if (seq === openSeq) useSession.getState().reportError(err);
     } finally {
       if (seq === openSeq) set({ opening: false });
+    }
+  },
+  openWithDialog: async () => {
+    const dialog = getTransport().openFileDialog;
+    if (!dialog) return;
+    try {
+      const path = await dialog();
+      if (path) await get().open({ kind: 'file', path });
+    } catch (err) {
+      useSession.getState().reportError(err);
     }
   },
 }));

@@ -23,6 +23,11 @@ describe('voiLinear', () => {
     }
   });
 
+  it('treats width 1 as a threshold at center - 0.5', () => {
+    expect(voiLinear(99.5, 100, 1)).toBe(0);
+    expect(voiLinear(99.51, 100, 1)).toBe(1);
+  });
+
   it('puts the window edges where the standard does', () => {
     expect(voiLinear(-160, 40, 400)).toBe(0);
     expect(voiLinear(239.0001, 40, 400)).toBe(1);

@@ -12,8 +12,9 @@ export interface DisplayParams {
 
 /** DICOM PS3.3 C.11.2.1.2.1 linear VOI, as a fraction of the output range (0..1). */
 export function voiLinear(x: number, center: number, width: number): number {
-  const w1 = Math.max(width - 1, 1e-6);
-  const y = (x - (center - 0.5)) / w1 + 0.5;
+  // Width 1 is a threshold in the standard; the formula below would divide by zero.
+  if (width <= 1) return x <= center - 0.5 ? 0 : 1;
+  const y = (x - (center - 0.5)) / (width - 1) + 0.5;
   return y <= 0 ? 0 : y >= 1 ? 1 : y;
 }
 

@@ -42,9 +42,10 @@ uniform bool u_showCam;
 uniform float u_opacity;
 uniform float u_threshold;
 
-// DICOM PS3.3 C.11.2.1.2.1, linear.
+// DICOM PS3.3 C.11.2.1.2.1, linear; width 1 is a threshold.
 float voi(float x) {
-  return clamp((x - (u_center - 0.5)) / max(u_width - 1.0, 1e-6) + 0.5, 0.0, 1.0);
+  if (u_width <= 1.0) return x <= u_center - 0.5 ? 0.0 : 1.0;
+  return clamp((x - (u_center - 0.5)) / (u_width - 1.0) + 0.5, 0.0, 1.0);
 }
 
 // Bilinear with texel centres at (i + 0.5) / n, edges clamped: the usual half-pixel resize.
