@@ -1,3 +1,4 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. Only allowlisted URLs reach the system browser.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./fake-electron'));

@@ -1,3 +1,4 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. The utilityProcess adapter keeps the HostChannel contract.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./fake-electron'));

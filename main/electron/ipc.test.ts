@@ -1,3 +1,5 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. IPC calls from anything but a
+// resight://app frame are refused before dispatch; events reach only the app page.
 import type { IpcMain, WebContents } from 'electron';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 

@@ -1,3 +1,5 @@
+// Runs in Vitest (Node), 'electron' and the backend replaced by fakes. Startup order, failure, and an
+// orderly shutdown that waits for the backend.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. Menu contents in development and packaged builds, and About.
 import type { BrowserWindow as ElectronWindow, MenuItemConstructorOptions } from 'electron';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 

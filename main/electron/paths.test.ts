@@ -1,3 +1,4 @@
+// Runs in Vitest (Node). Where the app finds its parts, in a checkout and packaged.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveAppPaths } from './paths';

@@ -1,3 +1,4 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. preload/index.ts exposes the bridge and nothing else.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./fake-electron'));

@@ -1,3 +1,5 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. The resight://app protocol against a
+// real temporary renderer folder: CSP on every response, MIME types, no way out of the folder.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// Runs in Vitest (Node), 'electron' replaced by fake-electron.ts. The window's web preferences, and the
+// page and session policy: no new windows, no navigation away, no webviews, no permissions, CSP.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./fake-electron'));
