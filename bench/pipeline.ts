@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadImage } from '../main/imaging/load';
 import { HostClient } from '../main/inference/host/client';
 import { forkSpawner } from '../main/inference/host/fork';
-import { defaultThreads } from '../main/inference/ort-runner';
+import { defaultThreads } from '../main/inference/providers';
 import { ModelRegistry } from '../main/inference/registry';
 import { modelInput, runBatch } from '../main/inference/service';
 

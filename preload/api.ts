@@ -5,9 +5,7 @@ import { z } from 'zod';
 
 export const API_VERSION = 1;
 
-/** IPC channel names (Electron) — one channel for calls, one for pushed events. */
-export const IPC_INVOKE_CHANNEL = 'resight:invoke';
-export const IPC_EVENT_CHANNEL = 'resight:event';
+export { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from './channels';
 
 /** Header carrying the per-run token in browser mode. */
 export const TOKEN_HEADER = 'x-resight-token';

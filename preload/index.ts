@@ -1,8 +1,9 @@
 // Runs in the sandboxed preload of the app window. Exposes window.resight: the contract's bridge
 // over IPC plus the native open dialog and menu commands. No other logic lives here.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { MENU_CHANNEL, MENU_COMMANDS, OPEN_DIALOG_CHANNEL, type MenuCommand, type ResightDesktopBridge } from '../main/electron/channels';
-import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type EventName } from './api';
+import type { ResightDesktopBridge } from '../main/electron/channels';
+import type { EventName } from './api';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, MENU_CHANNEL, MENU_COMMANDS, OPEN_DIALOG_CHANNEL, type MenuCommand } from './channels';
 
 /** Subscribes to one IPC channel; the renderer never sees the IpcRendererEvent (it exposes `sender`). */
 function listen(channel: string, onMessage: (message: unknown) => void): () => void {

@@ -1,7 +1,7 @@
 // Runs under plain Node (`npm start`): builds if needed, then opens the desktop window in the
 // Electron runtime, or says in one sentence why it cannot and what to use instead.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,39 @@ if (electron === null) {
   process.exit(1);
 }
 
+/**
+ * better-sqlite3 is compiled against Node's ABI (the tests use it); Electron needs its own build.
+ * Build one copy for this Electron version in .cache/ (once), and hand its path to the app.
+ */
+function electronSqliteBinding() {
+  const require = createRequire(join(root, 'package.json'));
+  const electronVersion = require('electron/package.json').version;
+  const cache = join(root, '.cache', 'electron-native');
+  const binding = join(cache, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+  const stamp = join(cache, 'electron-version');
+  if (existsSync(binding) && existsSync(stamp) && readFileSync(stamp, 'utf8') === electronVersion) return binding;
+  rmSync(cache, { recursive: true, force: true });
+  mkdirSync(join(cache, 'node_modules'), { recursive: true });
+  const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
+  const { version } = JSON.parse(readFileSync(join(sqliteDir, 'package.json'), 'utf8'));
+  writeFileSync(join(cache, 'package.json'), JSON.stringify({ name: 'resight-electron-native', private: true, dependencies: { 'better-sqlite3': version } }));
+  cpSync(sqliteDir, join(cache, 'node_modules', 'better-sqlite3'), { recursive: true });
+  console.log(`Building the SQLite addon for Electron ${electronVersion} (once)…`);
+  const rebuild = spawnSync(
+    process.execPath,
+    [require.resolve('@electron/rebuild/lib/cli.js'), '--version', electronVersion, '--module-dir', cache, '--only', 'better-sqlite3', '--force'],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (rebuild.status !== 0 || !existsSync(binding)) {
+    console.error('Resight could not build its SQLite addon for Electron (this needs a C++ toolchain and network access once); `npm run web` works without it.');
+    process.exit(1);
+  }
+  writeFileSync(stamp, electronVersion);
+  return binding;
+}
+
 // Set, it would make Electron behave as plain Node and never open a window.
-const env = { ...process.env };
+const env = { ...process.env, RESIGHT_SQLITE_BINDING: electronSqliteBinding() };
 delete env.ELECTRON_RUN_AS_NODE;
 
 // Electron is given the project folder, so it reads package.json ("main": dist/electron/main.cjs)

@@ -6,7 +6,7 @@ import { API_VERSION } from '../../preload/api';
 import { ImageCache } from '../imaging/load';
 import { HostClient } from '../inference/host/client';
 import type { HostSpawner } from '../inference/host/protocol';
-import { defaultThreads } from '../inference/ort-runner';
+import { defaultThreads } from '../inference/providers';
 import { ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
 import { openDatabase } from '../store/database';
@@ -25,6 +25,8 @@ export interface BackendOptions {
   hostSpawner: HostSpawner;
   log: (line: string) => void;
   inference?: Partial<InferenceSettings>;
+  /** better-sqlite3 addon built for this runtime's ABI, when it is not the installed one. */
+  sqliteNativeBinding?: string;
 }
 
 export interface Backend {
@@ -39,7 +41,7 @@ export const DATABASE_FILE = 'resight.sqlite';
 
 export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const events = new EventHub();
-  const store = new Store(await openDatabase(path.join(opts.dataDir, DATABASE_FILE)));
+  const store = new Store(await openDatabase(path.join(opts.dataDir, DATABASE_FILE), opts.sqliteNativeBinding));
   const engine = new HostClient(opts.hostSpawner, (status) => events.emit('inference.hostStatus', status));
   const cache = new ImageCache();
   const registry = new ModelRegistry([opts.modelsDir]);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ExecutionProvider, ResightError } from '../../preload/api';
 import { loadImage } from '../imaging/load';
 import { InProcessEngine } from '../inference/host/client';
-import { defaultThreads } from '../inference/ort-runner';
+import { defaultThreads } from '../inference/providers';
 import { loadModel, ModelRegistry, type LoadedModel } from '../inference/registry';
 import { modelInput, runBatch } from '../inference/service';
 import { runWebServer } from '../server/web';

@@ -19,6 +19,7 @@ export const BACKEND_CLOSE_TIMEOUT_MS = 5_000;
 
 /** Lets the e2e suite give each launch its own data folder (and so its own single-instance lock). */
 export const USER_DATA_ENV = 'RESIGHT_USER_DATA_DIR';
+export const SQLITE_BINDING_ENV = 'RESIGHT_SQLITE_BINDING';
 
 function startupMessage(err: unknown, logFile: string): string {
   if (err instanceof ResightError) return err.message;
@@ -109,6 +110,9 @@ export function runResight(): void {
       frontDoor: 'electron',
       hostSpawner: createUtilityHostSpawner(paths.hostEntry, log),
       log,
+      // Set by `npm start`, which builds an Electron-ABI copy of better-sqlite3 (scripts/start.mjs);
+      // packaged apps get theirs rebuilt by electron-builder and leave it unset.
+      ...(process.env[SQLITE_BINDING_ENV] ? { sqliteNativeBinding: process.env[SQLITE_BINDING_ENV] } : {}),
     });
     teardown.push(
       registerIpc({

@@ -2,26 +2,15 @@
 // Owns onnxruntime-node sessions, cached per model file, provider and thread count. Never imported
 // by Electron's main process: session.run blocks the calling thread.
 import * as ort from 'onnxruntime-node';
-import os from 'node:os';
 import { ResightError, type ExecutionProvider } from '../../preload/api';
 import type { HostRunRequest, HostTensor } from './host/protocol';
+import { gpuProvidersFor } from './providers';
 
 export interface RunOutcome {
   outputs: Record<string, HostTensor>;
   providerUsed: string;
   fallbackReason?: string;
   runMs: number;
-}
-
-/** The GPU providers worth trying first on this platform, in order. */
-export function gpuProvidersFor(platform: NodeJS.Platform): string[] {
-  if (platform === 'win32') return ['dml'];
-  if (platform === 'darwin') return ['coreml'];
-  return ['cuda', 'webgpu'];
-}
-
-export function defaultThreads(): number {
-  return Math.max(1, os.availableParallelism() - 1);
 }
 
 interface CachedSession {

@@ -66,11 +66,15 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export async function openDatabase(file: string): Promise<Db> {
+/**
+ * `nativeBinding` points better-sqlite3 at a copy of its addon built for another runtime: under
+ * `npm start`, Electron needs its own ABI while the Node tests keep the Node build.
+ */
+export async function openDatabase(file: string, nativeBinding?: string): Promise<Db> {
   mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
   try {
-    db = new Database(file);
+    db = new Database(file, nativeBinding ? { nativeBinding } : {});
   } catch {
     throw new ResightError('STORE_FAILED', 'The Resight database could not be opened. Check that the data folder is writable and not full.');
   }
