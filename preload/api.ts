@@ -24,6 +24,10 @@ export const ErrorCode = z.enum([
   'UNSUPPORTED_TRANSFER_SYNTAX',
   'TRUNCATED_FILE',
   'INVALID_DICOM',
+  'NO_PIXEL_DATA',
+  'LENGTH_MISMATCH',
+  'IMAGE_TOO_LARGE',
+  'DECODE_FAILED',
   'IMAGE_NOT_OPEN',
   'MODEL_NOT_FOUND',
   'MODEL_CARD_INVALID',
@@ -87,8 +91,24 @@ export const ImageInfo = z.object({
   windows: z.array(VoiWindow).min(1),
   /** Rows/columns spacing in mm and where it came from. */
   spacing: z
-    .object({ row: z.number(), column: z.number(), source: z.enum(['PixelSpacing', 'ImagerPixelSpacing']) })
+    .object({
+      row: z.number(),
+      column: z.number(),
+      source: z.enum(['PixelSpacing', 'ImagerPixelSpacing']),
+      /** Imager spacing divided by this Estimated Radiographic Magnification Factor. */
+      magnificationFactor: z.number().optional(),
+      /** Pixel Spacing Calibration Type from the file (e.g. GEOMETRY, FIDUCIAL). */
+      calibrationType: z.string().optional(),
+    })
     .optional(),
+  /** VOI LUT Function for the windows (PS3.3 C.11.2.1.3); absent means LINEAR. */
+  voiLutFunction: z.enum(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']).optional(),
+  /** Presentation LUT Shape from the file; INVERSE shows the image inverted, like MONOCHROME1. */
+  presentationLutShape: z.enum(['IDENTITY', 'INVERSE']).optional(),
+  /** The file's photometric interpretation when frames were converted for display (YBR, PALETTE COLOR → RGB). */
+  storedPhotometric: z.string().optional(),
+  /** The file has a Modality LUT Sequence, a VOI LUT Sequence: shown exactly by the backend's renderer. */
+  lookupTables: z.object({ modality: z.boolean(), voi: z.number().int().nonnegative() }).optional(),
   sopInstanceUid: z.string().optional(),
   studyInstanceUid: z.string().optional(),
   seriesInstanceUid: z.string().optional(),

@@ -5,7 +5,17 @@ import { build as viteBuild } from 'vite';
 import { chmodSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const external = ['electron', 'better-sqlite3', 'onnxruntime-node', 'sharp'];
+// The codec packages load their .wasm beside their own script, so they stay in node_modules.
+const external = [
+  'electron',
+  'better-sqlite3',
+  'onnxruntime-node',
+  'sharp',
+  '@cornerstonejs/codec-openjpeg',
+  '@cornerstonejs/codec-openjph',
+  '@cornerstonejs/codec-charls',
+  '@cornerstonejs/codec-libjpeg-turbo-8bit',
+];
 const common = {
   bundle: true,
   platform: 'node',
@@ -23,6 +33,8 @@ const targets = [
   { entryPoints: ['preload/index.ts'], outfile: 'dist/electron/preload.cjs', platform: 'node', external: ['electron'] },
   { entryPoints: ['main/inference/host/entry.ts'], outfile: 'dist/host/inference-host.cjs' },
   { entryPoints: ['main/server/main.ts'], outfile: 'dist/server/web.cjs' },
+  // Found by main/imaging/pool.ts relative to every bundle above.
+  { entryPoints: ['main/imaging/worker.ts'], outfile: 'dist/imaging/decode-worker.cjs' },
   { entryPoints: ['main/cli/main.ts'], outfile: 'dist/cli/resight.cjs', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['bench/pipeline.ts'], outfile: 'dist/bench/pipeline.cjs' },
 ];

@@ -1,24 +1,28 @@
-// Runs in main, the server, the CLI and tests. Parses a DICOM Part 10 file with dicom-parser and
-// decodes native (uncompressed) pixel data. Compressed transfer syntaxes are refused with a typed
-// error until their codecs land (Imaging issue).
+// Runs in the decode worker (and tests). Parses a DICOM file with dicom-parser into the attributes
+// the pixel pipeline needs and the encoded bytes of each frame. Decoding lives in decode.ts.
 import dicomParser from 'dicom-parser';
 import { inflateRawSync } from 'node:zlib';
-import { ResightError, type ImageInfo, type PixelDataType, type VoiWindow } from '../../preload/api';
-import type { StoredArray } from './types';
-import { windowFromHistogram } from './voi';
+import { ResightError } from '../../preload/api';
+import type { DicomHeader, Lut, Spacing } from './types';
 
-const TS = {
+export const TS = {
   implicitLittle: '1.2.840.10008.1.2',
   explicitLittle: '1.2.840.10008.1.2.1',
   deflated: '1.2.840.10008.1.2.1.99',
   explicitBig: '1.2.840.10008.1.2.2',
 } as const;
-const NATIVE = new Set<string>(Object.values(TS));
 
-export interface ParsedDicom {
-  info: Omit<ImageInfo, 'imageId' | 'fileName'>;
-  frame(index: number): StoredArray;
+/** The pieces a decoder needs from a parsed file. */
+export interface ParsedFile {
+  header: DicomHeader;
+  /** Encoded bytes of one frame: a view into the file for native data, the joined fragments otherwise. */
+  encodedFrame(index: number): Uint8Array;
 }
+
+const truncated = (): ResightError =>
+  new ResightError('TRUNCATED_FILE', 'This DICOM file is cut short (it ends before its data does). Copy it again from the source.');
+const invalid = (): ResightError =>
+  new ResightError('INVALID_DICOM', 'This file could not be read as DICOM. It may be damaged or not a DICOM image.');
 
 function numbers(ds: dicomParser.DataSet, tag: string): number[] {
   const s = ds.string(tag);
@@ -34,162 +38,283 @@ function strings(ds: dicomParser.DataSet, tag: string): string[] {
   return s ? s.split('\\').map((p) => p.trim()) : [];
 }
 
-function parse(bytes: Uint8Array): dicomParser.DataSet {
-  try {
-    return dicomParser.parseDicom(bytes, {
-      inflater: (arr: Uint8Array, position: number) => {
-        const inflated = inflateRawSync(arr.subarray(position));
-        const out = new Uint8Array(position + inflated.length);
-        out.set(arr.subarray(0, position), 0);
-        out.set(inflated, position);
-        return out;
-      },
-    } as dicomParser.ParseDicomOptions);
-  } catch (err) {
-    const text = typeof err === 'string' ? err : err instanceof Error ? err.message : String((err as { exception?: unknown })?.exception ?? '');
-    if (/buffer overread|end of buffer|beyond|overrun/i.test(text)) {
-      throw new ResightError('TRUNCATED_FILE', 'This DICOM file is cut short (it ends before its data does). Copy it again from the source.');
+const text = (ds: dicomParser.DataSet, tag: string): string | undefined => ds.string(tag)?.trim() || undefined;
+
+/** Files written without the 128-byte preamble, or as a bare data set, are still DICOM. */
+function rawDataSetSyntax(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 8) return undefined;
+  const group = bytes[0]! | (bytes[1]! << 8);
+  // A bare data set starts with a low group (0002..0008, or a length-to-end group); anything else is not DICOM.
+  if (group < 0x0002 || group > 0x0010) return undefined;
+  const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
+  return /^[A-Z]{2}$/.test(vr) ? TS.explicitLittle : TS.implicitLittle;
+}
+
+function parseDataSet(bytes: Uint8Array): dicomParser.DataSet {
+  let input = bytes;
+  const options: dicomParser.ParseDicomOptions & { TransferSyntaxUID?: string; inflater?: unknown } = {
+    inflater: (arr: Uint8Array, position: number) => {
+      const inflated = inflateRawSync(arr.subarray(position));
+      const out = new Uint8Array(position + inflated.length);
+      out.set(arr.subarray(0, position), 0);
+      out.set(inflated, position);
+      return out;
+    },
+  };
+  const hasPreamble = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  if (!hasPreamble) {
+    if (bytes.length >= 4 && bytes[0] === 0x44 && bytes[1] === 0x49 && bytes[2] === 0x43 && bytes[3] === 0x4d) {
+      input = new Uint8Array(bytes.length + 128);
+      input.set(bytes, 128);
+    } else {
+      const ts = rawDataSetSyntax(bytes);
+      if (!ts) throw new ResightError('UNSUPPORTED_FORMAT', 'This file is not a DICOM file, a PNG or a JPEG, so Resight cannot open it.');
+      options.TransferSyntaxUID = ts;
     }
-    throw new ResightError('INVALID_DICOM', 'This file could not be read as DICOM. It may be damaged or not a DICOM image.');
+  }
+  try {
+    return dicomParser.parseDicom(input, options as dicomParser.ParseDicomOptions);
+  } catch (err) {
+    const cause = (err as { exception?: unknown })?.exception ?? err;
+    const message = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : '';
+    if (/overread|end of buffer|beyond|overrun|out of range|outside the bounds/i.test(message)) throw truncated();
+    throw invalid();
   }
 }
 
-export function parseDicomImage(bytes: Uint8Array): ParsedDicom {
-  const ds = parse(bytes);
-  const ts = ds.string('x00020010')?.trim() ?? TS.implicitLittle;
-  const pixel = ds.elements['x7fe00010'];
-  if (!pixel) throw new ResightError('UNSUPPORTED_FORMAT', 'This DICOM object has no image (no Pixel Data); it may be a report or a structured document.');
-  if (!NATIVE.has(ts) || pixel.encapsulatedPixelData) {
-    throw new ResightError('UNSUPPORTED_TRANSFER_SYNTAX', `This image is compressed with a transfer syntax (${ts}) Resight cannot decode yet.`);
+function readLut(item: dicomParser.DataSet, signedInput: boolean): Lut | undefined {
+  const desc = item.elements['x00283002'];
+  const data = item.elements['x00283006'];
+  if (!desc || !data || desc.length < 6) return undefined;
+  const count = item.uint16('x00283002', 0) || 65536;
+  const first = signedInput ? item.int16('x00283002', 1)! : item.uint16('x00283002', 1)!;
+  const bits = item.uint16('x00283002', 2)!;
+  if (bits < 8 || bits > 16) throw invalid();
+  const values = lutValues(item, data, count, bits);
+  return { first, bits, data: values, explanation: text(item, 'x00283003') };
+}
+
+/** LUT Data: one 16-bit word per entry, or (8-bit tables written as OB) one byte per entry. */
+function lutValues(ds: dicomParser.DataSet, el: dicomParser.Element, count: number, bits: number): Uint16Array {
+  const out = new Uint16Array(count);
+  const bytesAvailable = el.length;
+  if (bits === 8 && bytesAvailable >= count && bytesAvailable < 2 * count) {
+    for (let i = 0; i < count; i++) out[i] = ds.byteArray[el.dataOffset + i]!;
+    return out;
   }
+  if (bytesAvailable < 2 * count) throw invalid();
+  const mask = bits === 16 ? 0xffff : (1 << bits) - 1;
+  for (let i = 0; i < count; i++) out[i] = ds.uint16(el.tag, i)! & mask;
+  return out;
+}
+
+function paletteLut(ds: dicomParser.DataSet, colour: 'x00281101' | 'x00281102' | 'x00281103', dataTag: string): Lut {
+  const desc = ds.elements[colour];
+  const data = ds.elements[dataTag];
+  if (!desc || !data) {
+    throw new ResightError('INVALID_DICOM', 'This PALETTE COLOR image has no colour lookup table, so its colours cannot be shown.');
+  }
+  const count = ds.uint16(colour, 0) || 65536;
+  const first = ds.uint16(colour, 1) ?? 0;
+  const bits = ds.uint16(colour, 2) ?? 16;
+  if (bits !== 8 && bits !== 16) throw invalid();
+  return { first, bits, data: lutValues(ds, data, count, bits) };
+}
+
+function spacingOf(ds: dicomParser.DataSet): Spacing | undefined {
+  const pixel = numbers(ds, 'x00280030');
+  const imager = numbers(ds, 'x00181164');
+  const magnification = numbers(ds, 'x00181114')[0];
+  const calibrationType = text(ds, 'x00280a02');
+  if (pixel.length === 2 && pixel[0]! > 0 && pixel[1]! > 0) {
+    return { row: pixel[0]!, column: pixel[1]!, source: 'PixelSpacing', ...(calibrationType ? { calibrationType } : {}) };
+  }
+  if (imager.length === 2 && imager[0]! > 0 && imager[1]! > 0) {
+    // Imager spacing is at the detector; dividing by the magnification gives spacing at the patient.
+    const m = magnification && magnification > 0 ? magnification : undefined;
+    return {
+      row: m ? imager[0]! / m : imager[0]!,
+      column: m ? imager[1]! / m : imager[1]!,
+      source: 'ImagerPixelSpacing',
+      ...(m ? { magnificationFactor: m } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** A functional-group attribute of an enhanced multi-frame file, from the shared groups. */
+function sharedGroup(ds: dicomParser.DataSet, sequence: string): dicomParser.DataSet | undefined {
+  return ds.elements['x52009229']?.items?.[0]?.dataSet?.elements[sequence]?.items?.[0]?.dataSet;
+}
+
+export function parseDicomFile(bytes: Uint8Array): ParsedFile {
+  const ds = parseDataSet(bytes);
+  const transferSyntax = text(ds, 'x00020010') ?? TS.implicitLittle;
+  const pixel = ds.elements['x7fe00010'] ?? ds.elements['x7fe00008'] ?? ds.elements['x7fe00009'];
+  if (!pixel) {
+    throw new ResightError('NO_PIXEL_DATA', 'This DICOM object has no image (no Pixel Data); it may be a report, a structured document or a DICOMDIR.');
+  }
+  if (pixel.tag !== 'x7fe00010') throw new ResightError('UNSUPPORTED_FORMAT', 'This DICOM image stores floating-point pixels, which Resight does not display yet.');
   const rows = ds.uint16('x00280010') ?? 0;
   const columns = ds.uint16('x00280011') ?? 0;
   const bitsAllocated = ds.uint16('x00280100') ?? 0;
   const bitsStored = ds.uint16('x00280101') ?? bitsAllocated;
-  const signed = (ds.uint16('x00280103') ?? 0) === 1;
+  const pixelRepresentation = ds.uint16('x00280103') ?? 0;
   const samplesPerPixel = ds.uint16('x00280002') ?? 1;
-  const photometric = ds.string('x00280004')?.trim() ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2');
-  const planar = ds.uint16('x00280006') ?? 0;
-  const frames = Math.max(1, Number.parseInt(ds.string('x00280008') ?? '1', 10) || 1);
-  if (!rows || !columns || ![8, 16, 32].includes(bitsAllocated) || bitsStored > bitsAllocated || ![1, 3].includes(samplesPerPixel)) {
-    throw new ResightError('INVALID_DICOM', 'This DICOM image describes its pixels inconsistently (rows, columns or bit depth), so it cannot be shown.');
+  const photometric = (text(ds, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase();
+  const planarConfiguration = ds.uint16('x00280006') ?? 0;
+  const framesText = text(ds, 'x00280008');
+  const frames = framesText === undefined ? 1 : Number.parseInt(framesText, 10);
+  if (
+    !rows ||
+    !columns ||
+    !Number.isInteger(frames) ||
+    frames < 1 ||
+    ![1, 8, 16, 32].includes(bitsAllocated) ||
+    bitsStored < 1 ||
+    bitsStored > bitsAllocated ||
+    ![1, 3].includes(samplesPerPixel) ||
+    pixelRepresentation > 1
+  ) {
+    throw new ResightError('INVALID_DICOM', 'This DICOM image describes its pixels inconsistently (rows, columns, frames or bit depth), so it cannot be shown.');
   }
-  if (!['MONOCHROME1', 'MONOCHROME2', 'RGB'].includes(photometric)) {
-    throw new ResightError('UNSUPPORTED_FORMAT', `Images with photometric interpretation ${photometric} are not supported yet.`);
-  }
-  if (samplesPerPixel === 3 && bitsAllocated !== 8) {
-    throw new ResightError('UNSUPPORTED_FORMAT', 'Colour images with more than 8 bits per sample are not supported yet.');
-  }
-  const bytesPerSample = bitsAllocated / 8;
-  const frameBytes = rows * columns * samplesPerPixel * bytesPerSample;
-  // dicom-parser may have inflated a deflated file into a new buffer; read pixels from that one.
-  const source: Uint8Array = ds.byteArray;
-  if (pixel.dataOffset + frameBytes * frames > source.length || pixel.length < frameBytes * frames) {
-    throw new ResightError('TRUNCATED_FILE', 'This DICOM file is cut short (its pixel data is incomplete). Copy it again from the source.');
-  }
-  const bigEndian = ts === TS.explicitBig;
-  const pixelDataType: PixelDataType =
-    bitsAllocated === 8 ? (signed ? 'int8' : 'uint8') : bitsAllocated === 16 ? (signed ? 'int16' : 'uint16') : signed ? 'int32' : 'uint32';
+  const signed = pixelRepresentation === 1;
 
-  const decodeFrame = (index: number): StoredArray => {
-    if (index < 0 || index >= frames) throw new ResightError('NOT_FOUND', `This image has ${frames} frame(s); frame ${index + 1} does not exist.`);
-    const start = pixel.dataOffset + index * frameBytes;
-    const raw = source.slice(start, start + frameBytes);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const n = rows * columns * samplesPerPixel;
-    const out = makeArray(pixelDataType, n);
-    const shift = 32 - bitsStored;
-    for (let i = 0; i < n; i++) {
-      let v: number;
-      if (bytesPerSample === 1) v = view.getUint8(i);
-      else if (bytesPerSample === 2) v = view.getUint16(2 * i, !bigEndian);
-      else v = view.getUint32(4 * i, !bigEndian);
-      // Mask to BitsStored (high bits may hold overlays or garbage), then sign-extend.
-      v = signed ? (v << shift) >> shift : bitsStored === 32 ? v >>> 0 : v & ((1 << bitsStored) - 1);
-      out[i] = v;
-    }
-    if (samplesPerPixel === 3 && planar === 1) return interleave(out as Uint8Array, rows * columns);
-    return out;
-  };
+  const pvt = sharedGroup(ds, 'x00289145');
+  const voiGroup = sharedGroup(ds, 'x00289132');
+  const from = (tag: string): dicomParser.DataSet => (ds.elements[tag] ? ds : tag.startsWith('x002810') && pvt?.elements[tag] ? pvt : voiGroup?.elements[tag] ? voiGroup : ds);
 
-  const slope = numbers(ds, 'x00281053')[0] ?? 1;
-  const intercept = numbers(ds, 'x00281052')[0] ?? 0;
-  const centers = numbers(ds, 'x00281050');
-  const widths = numbers(ds, 'x00281051');
-  const explanations = strings(ds, 'x00281055');
-  const windows: VoiWindow[] = [];
+  const modalitySeq = ds.elements['x00283000']?.items?.[0]?.dataSet;
+  const modalityLut = modalitySeq ? readLut(modalitySeq, signed) : undefined;
+  const rescaleSlope = numbers(from('x00281053'), 'x00281053')[0] ?? 1;
+  const rescaleIntercept = numbers(from('x00281052'), 'x00281052')[0] ?? 0;
+  // The VOI LUT's first mapped value is signed when modality values can be negative.
+  const voiInputSigned = modalityLut === undefined && (signed || rescaleIntercept < 0);
+  const voiLuts = (ds.elements['x00283010']?.items ?? []).flatMap((item) => {
+    const lut = item.dataSet ? readLut(item.dataSet, voiInputSigned) : undefined;
+    return lut ? [lut] : [];
+  });
+  const centers = numbers(from('x00281050'), 'x00281050');
+  const widths = numbers(from('x00281051'), 'x00281051');
+  const explanations = strings(from('x00281055'), 'x00281055');
+  const windows = [];
   for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
-    if (widths[i]! > 0) windows.push({ center: centers[i]!, width: widths[i]!, ...(explanations[i] ? { explanation: explanations[i] } : {}) });
+    // A width below 1 is not a window (PS3.3 C.11.2.1.2); such pairs are skipped.
+    if (widths[i]! >= 1) windows.push({ center: centers[i]!, width: widths[i]!, ...(explanations[i] ? { explanation: explanations[i] } : {}) });
   }
-  if (windows.length === 0) {
-    const padding = ds.elements['x00280120'] ? (signed ? ds.int16('x00280120') : ds.uint16('x00280120')) : undefined;
-    windows.push(
-      samplesPerPixel === 3 ? { center: 128, width: 256, explanation: 'Full range' } : windowFromHistogram(decodeFrame(0), slope, intercept, padding),
-    );
-  }
-  const pixelSpacing = numbers(ds, 'x00280030');
-  const imagerSpacing = numbers(ds, 'x00181164');
-  const spacing =
-    pixelSpacing.length === 2
-      ? { row: pixelSpacing[0]!, column: pixelSpacing[1]!, source: 'PixelSpacing' as const }
-      : imagerSpacing.length === 2
-        ? { row: imagerSpacing[0]!, column: imagerSpacing[1]!, source: 'ImagerPixelSpacing' as const }
-        : undefined;
-  const opt = (tag: string): string | undefined => ds.string(tag)?.trim() || undefined;
-  const patientName = opt('x00100010');
-  const patientId = opt('x00100020');
+  const voiFunction = (text(from('x00281056'), 'x00281056') ?? 'LINEAR').toUpperCase();
+  const paddingEl = ds.elements['x00280120'];
+  const readPadding = (tag: string): number | undefined =>
+    ds.elements[tag] && ds.elements[tag]!.length >= 2 ? (signed ? ds.int16(tag) : ds.uint16(tag)) : undefined;
+  const shape = text(ds, 'x20500020')?.toUpperCase();
 
+  const header: DicomHeader = {
+    transferSyntax,
+    rows,
+    columns,
+    frames,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
+    highBit: ds.uint16('x00280102') ?? bitsStored - 1,
+    pixelRepresentation,
+    photometric,
+    planarConfiguration,
+    modality: text(ds, 'x00080060'),
+    rescaleSlope,
+    rescaleIntercept,
+    modalityLut,
+    windows,
+    voiLutFunction: voiFunction === 'SIGMOID' || voiFunction === 'LINEAR_EXACT' ? voiFunction : 'LINEAR',
+    voiLuts,
+    presentationLutShape: shape === 'INVERSE' || shape === 'IDENTITY' ? shape : undefined,
+    paddingValue: paddingEl ? readPadding('x00280120') : undefined,
+    paddingLimit: readPadding('x00280121'),
+    palette:
+      photometric === 'PALETTE COLOR'
+        ? {
+            red: paletteLut(ds, 'x00281101', 'x00281201'),
+            green: paletteLut(ds, 'x00281102', 'x00281202'),
+            blue: paletteLut(ds, 'x00281103', 'x00281203'),
+          }
+        : undefined,
+    spacing: spacingOf(ds),
+    sopInstanceUid: text(ds, 'x00080018'),
+    studyInstanceUid: text(ds, 'x0020000d'),
+    seriesInstanceUid: text(ds, 'x0020000e'),
+    instanceNumber: numbers(ds, 'x00200013')[0],
+    imagePosition: numbers(ds, 'x00200032'),
+    imageOrientation: numbers(ds, 'x00200037'),
+    patientName: text(ds, 'x00100010'),
+    patientId: text(ds, 'x00100020'),
+    studyDate: text(ds, 'x00080020'),
+    studyDescription: text(ds, 'x00081030'),
+    seriesNumber: numbers(ds, 'x00200011')[0],
+    seriesDescription: text(ds, 'x0008103e'),
+  };
+
+  const source: Uint8Array = ds.byteArray;
+  if (!pixel.encapsulatedPixelData) {
+    // A value length past the end of the file means the copy is incomplete.
+    if (pixel.dataOffset + pixel.length > source.length) throw truncated();
+    return {
+      header,
+      encodedFrame: (index) => {
+        const size = nativeFrameBytes(header);
+        const start = pixel.dataOffset + index * size;
+        const end = Math.min(start + size, pixel.dataOffset + pixel.length);
+        return source.subarray(Math.min(start, end), end);
+      },
+    };
+  }
+
+  const fragments = pixel.fragments ?? [];
+  const bot = pixel.basicOffsetTable ?? [];
+  const lastFragment = fragments[fragments.length - 1];
+  if (lastFragment && lastFragment.position + lastFragment.length > source.length) throw truncated();
+  const starts = frameStartFragments(source, fragments, frames, transferSyntax);
   return {
-    info: {
-      format: 'dicom',
-      width: columns,
-      height: rows,
-      frames,
-      samplesPerPixel,
-      bitsStored,
-      pixelDataType,
-      photometric,
-      modality: opt('x00080060'),
-      rescaleSlope: slope,
-      rescaleIntercept: intercept,
-      windows,
-      spacing,
-      sopInstanceUid: opt('x00080018'),
-      studyInstanceUid: opt('x0020000d'),
-      seriesInstanceUid: opt('x0020000e'),
-      patient: patientName || patientId ? { name: patientName, id: patientId } : undefined,
-      studyDate: opt('x00080020'),
-      studyDescription: opt('x00081030'),
+    header,
+    encodedFrame: (index) => {
+      if (fragments.length === 0) return new Uint8Array(0);
+      try {
+        if (bot.length === frames && frames > 1) return dicomParser.readEncapsulatedImageFrame(ds, pixel, index);
+        if (frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length);
+        const first = starts?.[index];
+        if (first === undefined) return new Uint8Array(0);
+        const next = starts![index + 1] ?? fragments.length;
+        return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, first, next - first);
+      } catch {
+        throw invalid();
+      }
     },
-    frame: decodeFrame,
   };
 }
 
-function makeArray(type: PixelDataType, n: number): StoredArray {
-  switch (type) {
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'float32':
-      return new Float32Array(n);
-  }
+/** Bytes one native frame occupies in the file. */
+export function nativeFrameBytes(h: DicomHeader): number {
+  const pixels = h.rows * h.columns;
+  if (h.bitsAllocated === 1) return Math.ceil(pixels / 8);
+  // YBR_FULL_422 stores two luma and one pair of chroma samples for each two pixels.
+  if (h.photometric === 'YBR_FULL_422') return pixels * 2 * (h.bitsAllocated / 8);
+  return pixels * h.samplesPerPixel * (h.bitsAllocated / 8);
 }
 
-function interleave(planes: Uint8Array, pixels: number): Uint8Array {
-  const out = new Uint8Array(planes.length);
-  for (let i = 0; i < pixels; i++) {
-    out[3 * i] = planes[i]!;
-    out[3 * i + 1] = planes[pixels + i]!;
-    out[3 * i + 2] = planes[2 * pixels + i]!;
-  }
-  return out;
+/**
+ * Without a Basic Offset Table the frames are found from the fragments: one fragment per frame
+ * when the counts agree, otherwise a new frame begins at each fragment that opens a codestream.
+ */
+function frameStartFragments(source: Uint8Array, fragments: dicomParser.Fragment[], frames: number, ts: string): number[] | undefined {
+  if (frames === 1) return [0];
+  if (fragments.length === frames) return fragments.map((_, i) => i);
+  const starts: number[] = [];
+  fragments.forEach((f, i) => {
+    const b0 = source[f.position];
+    const b1 = source[f.position + 1];
+    const jpeg = b0 === 0xff && b1 === 0xd8;
+    const j2k = b0 === 0xff && b1 === 0x4f;
+    const jp2 = f.length >= 8 && source[f.position + 4] === 0x6a && source[f.position + 5] === 0x50;
+    if (jpeg || j2k || jp2 || (i === 0 && ts === '1.2.840.10008.1.2.5')) starts.push(i);
+  });
+  return starts.length === frames ? starts : undefined;
 }

@@ -98,11 +98,15 @@ describe('DICOM native decode', () => {
     expect(w.center + w.width / 2).toBeLessThanOrEqual(600 + 1);
   });
 
-  it('refuses truncated, compressed-for-now and non-DICOM files with typed errors', async () => {
+  it('refuses truncated, unknown-encoding and non-DICOM files with typed errors', async () => {
     const bytes = readFileSync(cr);
     writeFileSync(file('cut.dcm'), bytes.subarray(0, bytes.length - 5));
     await expect(loadImage(file('cut.dcm'))).rejects.toMatchObject({ code: 'TRUNCATED_FILE' });
-    await expect(loadImage(file('cr-rle.dcm'))).rejects.toMatchObject({ code: 'UNSUPPORTED_TRANSFER_SYNTAX' });
+    expect(Array.from((await loadImage(file('cr-rle.dcm'))).frame(0))).toEqual([0, 0x0fff, 0x0123, 0x0800, 0x0400, 1]);
+    // The same bytes labelled with a transfer syntax nobody defined (same UID length).
+    const unknown = Buffer.from(readFileSync(file('cr-rle.dcm')).toString('latin1').replace('1.2.840.10008.1.2.5\0', '1.2.840.10008.1.2.99'), 'latin1');
+    writeFileSync(file('unknown-ts.dcm'), unknown);
+    await expect(loadImage(file('unknown-ts.dcm'))).rejects.toMatchObject({ code: 'UNSUPPORTED_TRANSFER_SYNTAX', message: expect.stringContaining('1.2.840.10008.1.2.99') });
     writeFileSync(file('text.dcm'), 'not an image at all');
     await expect(loadImage(file('text.dcm'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
     await expect(loadImage(file('missing.dcm'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });

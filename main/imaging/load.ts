@@ -1,12 +1,14 @@
-// Runs in main, the server, the CLI and tests. Opens an image file of any supported format and
-// keeps recently opened images in a small LRU cache keyed by the file's sha256.
+// Runs in main, the server, the CLI and tests. Opens an image file of any supported format: DICOM
+// through the decode worker pool, PNG/JPEG through sharp (which works off the main thread itself).
+// Recently opened images stay in a small LRU cache keyed by the file's sha256.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
-import { parseDicomImage } from './dicom';
+import { DEFAULT_MAX_IMAGE_BYTES, tooLarge } from './image';
+import { decodePool, type DecodePool } from './pool';
 import { decodeRaster } from './raster';
-import type { LoadedImage } from './types';
+import type { LoadedImage, StoredArray } from './types';
 
 /** Refuse files this large before reading them: no radiograph comes near it. */
 const MAX_FILE_BYTES = 2 * 1024 ** 3;
@@ -20,7 +22,26 @@ export function sniffFormat(bytes: Uint8Array): SniffedFormat {
   return 'unknown';
 }
 
-export async function loadImage(filePath: string): Promise<LoadedImage> {
+export interface LoadOptions {
+  /** Decoded pixel memory allowed for one image (bytes); RESIGHT_MAX_IMAGE_BYTES overrides the default. */
+  maxImageBytes?: number;
+  pool?: DecodePool;
+}
+
+function defaultLimit(): number {
+  const env = Number(process.env.RESIGHT_MAX_IMAGE_BYTES);
+  return Number.isFinite(env) && env > 0 ? env : DEFAULT_MAX_IMAGE_BYTES;
+}
+
+const frameGetter =
+  (frames: StoredArray[]) =>
+  (index: number): StoredArray => {
+    const f = Number.isInteger(index) ? frames[index] : undefined;
+    if (!f) throw new ResightError('NOT_FOUND', `This image has ${frames.length} frame(s); frame ${index + 1} does not exist.`);
+    return f;
+  };
+
+export async function loadImage(filePath: string, options: LoadOptions = {}): Promise<LoadedImage> {
   let size: number;
   try {
     const s = await stat(filePath);
@@ -29,27 +50,34 @@ export async function loadImage(filePath: string): Promise<LoadedImage> {
   } catch {
     throw new ResightError('FILE_NOT_FOUND', 'The file could not be found or is not a regular file. Check that it still exists and try again.');
   }
-  if (size > MAX_FILE_BYTES) throw new ResightError('UNSUPPORTED_FORMAT', 'This file is larger than 2 GiB, which is beyond any single image Resight opens.');
-  const bytes = new Uint8Array(await readFile(filePath));
-  const imageId = createHash('sha256').update(bytes).digest('hex');
+  const limit = options.maxImageBytes ?? defaultLimit();
+  if (size > MAX_FILE_BYTES) throw tooLarge(size, Math.min(limit, MAX_FILE_BYTES));
+  const head = Buffer.alloc(132);
+  const fh = await open(filePath, 'r');
+  try {
+    await fh.read(head, 0, 132, 0);
+  } finally {
+    await fh.close();
+  }
+  const format = sniffFormat(head);
   const fileName = path.basename(filePath);
-  const format = sniffFormat(bytes);
-  if (format === 'dicom') {
-    const parsed = parseDicomImage(bytes);
-    return { info: { ...parsed.info, imageId, fileName }, path: filePath, frame: parsed.frame };
-  }
   if (format === 'png' || format === 'jpeg') {
+    const bytes = new Uint8Array(await readFile(filePath));
+    const imageId = createHash('sha256').update(bytes).digest('hex');
     const parsed = await decodeRaster(bytes, format);
-    return {
-      info: { ...parsed.info, imageId, fileName },
-      path: filePath,
-      frame: (index) => {
-        if (index !== 0) throw new ResightError('NOT_FOUND', `This image has 1 frame; frame ${index + 1} does not exist.`);
-        return parsed.pixels;
-      },
-    };
+    if (parsed.pixels.byteLength > limit) throw tooLarge(parsed.pixels.byteLength, limit);
+    const frame = frameGetter([parsed.pixels]);
+    return { info: { ...parsed.info, imageId, fileName }, path: filePath, frame, storedFrame: frame };
   }
-  throw new ResightError('UNSUPPORTED_FORMAT', 'This file is not a DICOM Part 10 file, a PNG or a JPEG, so Resight cannot open it.');
+  // DICOM with or without preamble, or a bare data set; the worker says if it is none of these.
+  const decoded = await (options.pool ?? decodePool()).decode(filePath, limit);
+  return {
+    info: { ...decoded.info, imageId: decoded.sha256, fileName },
+    path: filePath,
+    frame: frameGetter(decoded.display),
+    storedFrame: frameGetter(decoded.stored),
+    dicom: decoded.header,
+  };
 }
 
 /** Keeps the last few opened images so frames and inference do not re-read files. */

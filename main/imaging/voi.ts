@@ -1,7 +1,10 @@
-// Runs anywhere. Modality LUT and VOI as PS3.3 C.11.1 and C.11.2.1.2 define them (linear only
-// here; LINEAR_EXACT, SIGMOID and VOI LUT Sequence arrive with the Imaging issue).
+// Runs anywhere. The grey pixel pipeline of PS3.3 C.11: Modality LUT (rescale or LUT Sequence) →
+// VOI (window with LINEAR, LINEAR_EXACT or SIGMOID, or a VOI LUT Sequence) → Presentation LUT
+// (MONOCHROME1 / INVERSE shown inverted), giving display intensities in [0, 1].
 import type { ImageInfo, VoiWindow } from '../../preload/api';
-import type { StoredArray } from './types';
+import type { DicomHeader, Lut, StoredArray } from './types';
+
+export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
 
 /** Maps a value through the linear VOI function onto [0, 1] (PS3.3 C.11.2.1.2.1). */
 export function voiLinear(x: number, center: number, width: number): number {
@@ -10,57 +13,155 @@ export function voiLinear(x: number, center: number, width: number): number {
   return y <= 0 ? 0 : y >= 1 ? 1 : y;
 }
 
+/** LINEAR_EXACT (PS3.3 C.11.2.1.3.2): no half-unit offsets, width may be below 1. */
+export function voiLinearExact(x: number, center: number, width: number): number {
+  if (x <= center - width / 2) return 0;
+  if (x > center + width / 2) return 1;
+  return (x - center) / width + 0.5;
+}
+
+/** SIGMOID (PS3.3 C.11.2.1.3.1). */
+export function voiSigmoid(x: number, center: number, width: number): number {
+  return 1 / (1 + Math.exp((-4 * (x - center)) / width));
+}
+
+export function voiFunction(fn: VoiFunction): (x: number, center: number, width: number) => number {
+  return fn === 'SIGMOID' ? voiSigmoid : fn === 'LINEAR_EXACT' ? voiLinearExact : voiLinear;
+}
+
+export function lutLookup(lut: Lut, x: number): number {
+  const i = Math.round(x) - lut.first;
+  return lut.data[i < 0 ? 0 : i >= lut.data.length ? lut.data.length - 1 : i]!;
+}
+
 /** The window under which a raw range [0, max] displays as value / max (used for PNG/JPEG). */
 export function fullRangeWindow(max: number): VoiWindow {
   return { center: max / 2 + 0.5, width: max + 1, explanation: 'Full range' };
 }
 
+/** Everything that turns stored grey values into display intensities. */
+export interface DisplayPipeline {
+  slope: number;
+  intercept: number;
+  modalityLut?: Lut;
+  /** A window and its function, or a VOI LUT (which then wins). */
+  window: VoiWindow;
+  voiLutFunction: VoiFunction;
+  voiLut?: Lut;
+  invert: boolean;
+}
+
+/** Display is inverted for MONOCHROME1 and for Presentation LUT Shape INVERSE (not twice: PS3.3 C.8.11.6.1.2). */
+export function isInverted(photometric: string, presentationLutShape?: string): boolean {
+  return photometric.trim().toUpperCase() === 'MONOCHROME1' || presentationLutShape === 'INVERSE';
+}
+
 /**
- * Display intensities in [0, 1] for one grey frame: modality LUT, VOI, then MONOCHROME1
- * inversion so that high always means bright. Colour frames become luminance (Rec. 601).
+ * The pipeline for an image: the file's (or the given) window, or a VOI LUT when asked for
+ * (voiLutIndex) or when the file has LUTs but no window.
  */
-export function displayIntensities(frame: StoredArray, info: ImageInfo, window: VoiWindow = info.windows[0]!): Float32Array {
-  const n = info.width * info.height;
+export function pipelineFor(info: ImageInfo, header?: DicomHeader, choice: { window?: VoiWindow; voiLutIndex?: number } = {}): DisplayPipeline {
+  const fileLuts = header?.voiLuts ?? [];
+  const lutIndex = choice.voiLutIndex ?? (!choice.window && header && header.windows.length === 0 && fileLuts.length ? 0 : undefined);
+  return {
+    slope: info.rescaleSlope,
+    intercept: info.rescaleIntercept,
+    modalityLut: header?.modalityLut,
+    window: choice.window ?? info.windows[0]!,
+    voiLutFunction: info.voiLutFunction ?? 'LINEAR',
+    voiLut: lutIndex !== undefined ? fileLuts[lutIndex] : undefined,
+    invert: isInverted(info.storedPhotometric ?? info.photometric, info.presentationLutShape),
+  };
+}
+
+/** One stored value → display intensity in [0, 1]. */
+export function displayValue(stored: number, p: DisplayPipeline): number {
+  const m = p.modalityLut ? lutLookup(p.modalityLut, stored) : stored * p.slope + p.intercept;
+  let y: number;
+  if (p.voiLut) y = lutLookup(p.voiLut, m) / ((1 << p.voiLut.bits) - 1);
+  else y = voiFunction(p.voiLutFunction)(m, p.window.center, p.window.width);
+  return p.invert ? 1 - y : y;
+}
+
+/** Modality values (float32) of one grey frame: what `decode --stage modality` writes. */
+export function modalityValues(frame: StoredArray, slope: number, intercept: number, lut?: Lut): Float32Array {
+  const out = new Float32Array(frame.length);
+  for (let i = 0; i < frame.length; i++) out[i] = lut ? lutLookup(lut, frame[i]!) : frame[i]! * slope + intercept;
+  return out;
+}
+
+/** Display intensities of a grey frame through a pipeline; integer data goes through a table. */
+export function displayGrey(frame: StoredArray, p: DisplayPipeline): Float32Array {
+  const n = frame.length;
   const out = new Float32Array(n);
-  const { rescaleSlope: slope, rescaleIntercept: intercept } = info;
+  if (!(frame instanceof Float32Array) && n > 4096) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = frame[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max - min <= 1 << 20) {
+      const table = new Float32Array(max - min + 1);
+      for (let v = min; v <= max; v++) table[v - min] = displayValue(v, p);
+      for (let i = 0; i < n; i++) out[i] = table[frame[i]! - min]!;
+      return out;
+    }
+  }
+  for (let i = 0; i < n; i++) out[i] = displayValue(frame[i]!, p);
+  return out;
+}
+
+/**
+ * Display intensities in [0, 1] for one frame: modality LUT, VOI, then MONOCHROME1 / INVERSE
+ * inversion so that high always means bright. Colour frames (8-bit RGB) become luminance (Rec. 601).
+ */
+export function displayIntensities(frame: StoredArray, info: ImageInfo, window: VoiWindow = info.windows[0]!, header?: DicomHeader): Float32Array {
+  const n = info.width * info.height;
   if (info.samplesPerPixel === 3) {
+    const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const l = 0.299 * frame[3 * i]! + 0.587 * frame[3 * i + 1]! + 0.114 * frame[3 * i + 2]!;
       out[i] = voiLinear(l, window.center, window.width);
     }
     return out;
   }
-  const invert = info.photometric === 'MONOCHROME1';
-  for (let i = 0; i < n; i++) {
-    const v = voiLinear(frame[i]! * slope + intercept, window.center, window.width);
-    out[i] = invert ? 1 - v : v;
-  }
-  return out;
+  return displayGrey(frame, pipelineFor(info, header, { window }));
+}
+
+/** Whether a stored value is padding (PS3.3 C.7.5.1.1.2): the value, or the range it spans with the limit. */
+export function paddingTest(value?: number, limit?: number): (v: number) => boolean {
+  if (value === undefined) return () => false;
+  if (limit === undefined) return (v) => v === value;
+  const lo = Math.min(value, limit);
+  const hi = Math.max(value, limit);
+  return (v) => v >= lo && v <= hi;
 }
 
 /**
  * A default window from the histogram when the file has none: the 0.5th to 99.5th percentile of
  * modality values, excluding padding, so a few hot or padded pixels do not flatten the image.
  */
-export function windowFromHistogram(frame: StoredArray, slope: number, intercept: number, padding?: number): VoiWindow {
+export function windowFromHistogram(frame: StoredArray, toModality: (v: number) => number, isPadding: (v: number) => boolean = () => false): VoiWindow {
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < frame.length; i++) {
-    const v = frame[i]!;
-    if (v === padding) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!Number.isFinite(min)) return { center: intercept, width: 1, explanation: 'Auto (empty)' };
-  const bins = 4096;
-  const span = max - min || 1;
-  const hist = new Uint32Array(bins);
   let count = 0;
   for (let i = 0; i < frame.length; i++) {
     const v = frame[i]!;
-    if (v === padding) continue;
-    hist[Math.min(bins - 1, Math.floor(((v - min) / span) * bins))]!++;
+    if (isPadding(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
     count++;
+  }
+  if (count === 0) return { center: toModality(0), width: 1, explanation: 'Auto (empty)' };
+  const bins = 4096;
+  const span = max - min || 1;
+  const hist = new Uint32Array(bins);
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i]!;
+    if (isPadding(v)) continue;
+    hist[Math.min(bins - 1, Math.floor(((v - min) / span) * bins))]!++;
   }
   const at = (q: number): number => {
     const target = q * count;
@@ -71,8 +172,9 @@ export function windowFromHistogram(frame: StoredArray, slope: number, intercept
     }
     return max;
   };
-  const lo = at(0.005) * slope + intercept;
-  const hi = at(0.995) * slope + intercept;
-  const width = Math.max(1, hi - lo);
+  const a = toModality(at(0.005));
+  const b = toModality(at(0.995));
+  const lo = Math.min(a, b);
+  const width = Math.max(1, Math.max(a, b) - lo);
   return { center: lo + width / 2, width, explanation: 'Auto (histogram)' };
 }

@@ -1,0 +1,74 @@
+// Runs in tests. Every lossless encoding, made by dcmtk, GDCM and OpenJPH from the same pixels,
+// decodes to exactly what pydicom + GDCM decode; lossy ones come close to it.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadImage } from './load';
+import { makeFixtures, type Fixtures } from './testdata/fixtures';
+
+let fx: Fixtures;
+beforeAll(async () => {
+  fx = await makeFixtures();
+}, 120_000);
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('decoding against pydicom + GDCM', () => {
+  it('matches every lossless encoding pixel for pixel, frame by frame', async () => {
+    expect(fx.lossless.length).toBeGreaterThanOrEqual(30);
+    for (const { name, reference } of fx.lossless) {
+      const img = await loadImage(fx.file(name));
+      const ref = fx.reference(reference);
+      const perFrame = ref.data.length / img.dicom!.frames;
+      for (let f = 0; f < img.dicom!.frames; f++) {
+        const ours = img.storedFrame(f);
+        expect(ours.constructor.name, name).toBe(ref.data.constructor.name.replace('Float64', 'Float32'));
+        expect(ours.length, name).toBe(perFrame);
+        expect(Buffer.from(ours.buffer, ours.byteOffset, ours.byteLength).equals(Buffer.from(ref.data.buffer, perFrame * f * ref.data.BYTES_PER_ELEMENT, ours.byteLength)), `${name} frame ${f}`).toBe(true);
+      }
+    }
+  });
+
+  it('stays close to the reference for lossy encodings', async () => {
+    for (const { name, reference } of fx.lossy) {
+      const img = await loadImage(fx.file(name));
+      const ref = fx.reference(reference);
+      const ours = img.storedFrame(0);
+      // Two IDCT implementations may differ by a grey level; J2K/JPEG-LS decoders agree exactly.
+      expect(maxAbsDiff(ours, ref.data as ArrayLike<number>), name).toBeLessThanOrEqual(name.includes('baseline') ? 2 : 0);
+    }
+  });
+
+  it('shows colour as RGB: planar, YBR_FULL, YBR_FULL_422 and palettes', async () => {
+    const rgb = (await loadImage(fx.file('rgb'))).frame(0);
+    const planar = await loadImage(fx.file('rgb-planar'));
+    expect(Buffer.from(planar.frame(0) as Uint8Array).equals(Buffer.from(rgb as Uint8Array))).toBe(true);
+    const ybr = await loadImage(fx.file('ybr-full'));
+    expect(ybr.info).toMatchObject({ photometric: 'RGB', storedPhotometric: 'YBR_FULL', samplesPerPixel: 3, pixelDataType: 'uint8' });
+    // Rounding YBR to 8 bits and back costs at most a couple of levels.
+    expect(maxAbsDiff(ybr.frame(0), rgb)).toBeLessThanOrEqual(3);
+    const y422 = await loadImage(fx.file('ybr-422'));
+    expect(y422.info.width).toBe(66);
+    expect(y422.storedFrame(0).length).toBe(66 * 53 * 3);
+
+    const p8 = await loadImage(fx.file('palette8'));
+    const p16 = await loadImage(fx.file('palette16'));
+    const idx = p8.storedFrame(0);
+    const shown = p8.frame(0);
+    for (const i of [0, 100, 2000]) {
+      const v = idx[i]!;
+      expect([shown[3 * i], shown[3 * i + 1], shown[3 * i + 2]]).toEqual([v, 255 - v, (v * 7) % 256]);
+    }
+    expect(maxAbsDiff(p16.frame(0), shown)).toBeLessThanOrEqual(1);
+  });
+
+  it('reads geometry with its calibration source', async () => {
+    const dx = await loadImage(fx.file('grey12'));
+    expect(dx.info.spacing).toMatchObject({ source: 'ImagerPixelSpacing', magnificationFactor: 1.2 });
+    expect(dx.info.spacing!.row).toBeCloseTo(0.125, 6);
+    const cr = await loadImage(fx.file('mono1'));
+    expect(cr.info.spacing).toEqual({ row: 0.2, column: 0.2, source: 'PixelSpacing' });
+  });
+});

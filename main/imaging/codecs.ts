@@ -1,0 +1,165 @@
+// Runs in the decode worker (and tests). Thin wrappers over the codec packages, each returning the
+// decoded samples as little-endian bytes, samples interleaved. RLE (PS3.5 annex G) is PackBits and
+// the DICOM segment layout, small enough to be the product's own.
+import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
+import openjphFactory from '@cornerstonejs/codec-openjph/wasmjs';
+import charlsFactory from '@cornerstonejs/codec-charls/decodewasmjs';
+import libjpegFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs';
+import { Decoder as LosslessJpegDecoder } from 'jpeg-lossless-decoder-js';
+import { ResightError } from '../../preload/api';
+
+export interface CodecOutput {
+  width: number;
+  height: number;
+  components: number;
+  /** 1 or 2: the size of each sample in bytes. */
+  bytesPerSample: number;
+  /** Samples are two's complement (the codec already sign-extended them). */
+  signed: boolean;
+  bytes: Uint8Array;
+}
+
+export type WasmCodec = 'openjpeg' | 'openjph' | 'charls' | 'libjpeg';
+
+const factories: Record<WasmCodec, WasmCodecFactory> = {
+  openjpeg: openjpegFactory,
+  openjph: openjphFactory,
+  charls: charlsFactory,
+  libjpeg: libjpegFactory,
+};
+const modules = new Map<WasmCodec, Promise<WasmCodecModule>>();
+
+const silent = (): void => undefined;
+
+/** The codecs print progress to stdout, which would corrupt the CLI's JSON output. */
+export function wasmModule(codec: WasmCodec): Promise<WasmCodecModule> {
+  let m = modules.get(codec);
+  if (!m) {
+    m = factories[codec]({ print: silent, printErr: silent });
+    modules.set(codec, m);
+  }
+  return m;
+}
+
+export const corrupt = (): ResightError =>
+  new ResightError('DECODE_FAILED', 'The compressed image data in this file is damaged and could not be decoded. Ask for the study to be sent again.');
+
+/** Codec failures inside WebAssembly surface as numbers or RuntimeErrors; both mean bad data. */
+export class CodecCrash extends Error {}
+
+async function runWasm(codec: WasmCodec, className: 'J2KDecoder' | 'HTJ2KDecoder' | 'JpegLSDecoder' | 'JPEGDecoder', encoded: Uint8Array, signedHint: boolean): Promise<CodecOutput> {
+  const mod = await wasmModule(codec);
+  const Ctor = mod[className];
+  if (!Ctor) throw new CodecCrash(`codec ${codec} lacks ${className}`);
+  const decoder = new Ctor();
+  try {
+    decoder.getEncodedBuffer(encoded.length).set(encoded);
+    try {
+      decoder.decode();
+    } catch (err) {
+      // A WebAssembly trap can leave the module's memory in an unknown state: the worker restarts.
+      if (err instanceof Error && err.name === 'RuntimeError') throw new CodecCrash('codec trapped');
+      throw corrupt();
+    }
+    const info = decoder.getFrameInfo();
+    const bytesPerSample = info.bitsPerSample > 8 ? 2 : 1;
+    const decoded = decoder.getDecodedBuffer();
+    const expected = info.width * info.height * info.componentCount * bytesPerSample;
+    if (decoded.length < expected) throw corrupt();
+    return {
+      width: info.width,
+      height: info.height,
+      components: info.componentCount,
+      bytesPerSample,
+      signed: info.isSigned ?? signedHint,
+      // Copy out of the WebAssembly heap: the view dies with the decoder.
+      bytes: decoded.slice(0, expected),
+    };
+  } finally {
+    decoder.delete();
+  }
+}
+
+export const decodeJ2K = (encoded: Uint8Array, signed: boolean): Promise<CodecOutput> => runWasm('openjpeg', 'J2KDecoder', encoded, signed);
+export const decodeHTJ2K = (encoded: Uint8Array, signed: boolean): Promise<CodecOutput> => runWasm('openjph', 'HTJ2KDecoder', encoded, signed);
+export const decodeJpegLS = (encoded: Uint8Array, signed: boolean): Promise<CodecOutput> => runWasm('charls', 'JpegLSDecoder', encoded, signed);
+
+/** Sample precision declared by the first start-of-frame marker, if the stream has one. */
+export function jpegPrecision(bytes: Uint8Array): number | undefined {
+  for (let i = 2; i + 4 < bytes.length; ) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 4];
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    }
+    i += 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
+  }
+  return undefined;
+}
+
+export async function decodeJpegBaseline(encoded: Uint8Array): Promise<CodecOutput> {
+  const precision = jpegPrecision(encoded);
+  if (precision !== undefined && precision > 8) {
+    throw new ResightError(
+      'UNSUPPORTED_TRANSFER_SYNTAX',
+      `This image uses JPEG Extended with ${precision}-bit samples (transfer syntax 1.2.840.10008.1.2.4.51), which Resight cannot decode yet. Ask for it in another encoding, e.g. JPEG Lossless or JPEG 2000.`,
+    );
+  }
+  return runWasm('libjpeg', 'JPEGDecoder', encoded, false);
+}
+
+export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: number): CodecOutput {
+  const precision = jpegPrecision(encoded);
+  const decoder = new LosslessJpegDecoder();
+  let out: Uint8Array | Uint16Array;
+  try {
+    const copy = encoded.slice();
+    out = decoder.decode(copy.buffer, 0, copy.byteLength, precision !== undefined && precision > 8 ? 2 : bytesPerSample);
+  } catch {
+    throw corrupt();
+  }
+  const d = decoder as unknown as { xDim: number; yDim: number; numComp: number };
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return { width: d.xDim, height: d.yDim, components: d.numComp, bytesPerSample: out.BYTES_PER_ELEMENT, signed: false, bytes };
+}
+
+/**
+ * RLE Lossless: a 64-byte header of segment offsets, one PackBits segment per byte plane (most
+ * significant byte first) per sample.
+ */
+export function decodeRle(encoded: Uint8Array, width: number, height: number, samples: number, bytesPerSample: number): CodecOutput {
+  if (encoded.length < 64) throw corrupt();
+  const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  const segments = view.getUint32(0, true);
+  if (segments !== samples * bytesPerSample || segments > 15) throw corrupt();
+  const pixels = width * height;
+  const step = samples * bytesPerSample;
+  const out = new Uint8Array(pixels * step);
+  for (let s = 0; s < segments; s++) {
+    const start = view.getUint32(4 + 4 * s, true);
+    const end = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : encoded.length;
+    if (start < 64 || start > end || end > encoded.length) throw corrupt();
+    const sample = Math.floor(s / bytesPerSample);
+    const byteInSample = bytesPerSample - 1 - (s % bytesPerSample);
+    let o = sample * bytesPerSample + byteInSample;
+    let written = 0;
+    let i = start;
+    while (i < end && written < pixels) {
+      const n = (encoded[i++]! << 24) >> 24;
+      if (n >= 0) {
+        for (let k = 0; k <= n && i < end && written < pixels; k++, written++, o += step) out[o] = encoded[i++]!;
+      } else if (n !== -128) {
+        const value = encoded[i++]!;
+        for (let k = 0; k < 1 - n && written < pixels; k++, written++, o += step) out[o] = value;
+      }
+    }
+    if (written < pixels) throw corrupt();
+  }
+  return { width, height, components: samples, bytesPerSample, signed: false, bytes: out };
+}

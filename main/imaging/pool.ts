@@ -1,0 +1,157 @@
+// Runs in main, the server and the CLI. A small pool of worker threads that decode DICOM files,
+// so codecs never block the caller's event loop. A worker that hangs past the time limit, dies,
+// or reports damaged WebAssembly state is replaced; the request fails with a typed error.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ResightError, type ErrorCode } from '../../preload/api';
+import type { DecodedDicom } from './image';
+
+export interface WorkerRequest {
+  id: number;
+  path: string;
+  maxImageBytes: number;
+}
+
+export type WorkerReply =
+  | ({ id: number; ok: true; sha256: string } & DecodedDicom)
+  | { id: number; ok: false; code: ErrorCode; message: string; fatal?: boolean };
+
+export interface DecodeResult extends DecodedDicom {
+  sha256: string;
+}
+
+/** Where the bundled worker lives: beside any dist/<target>/ bundle, or dist/ from the sources. */
+export function workerScript(): string {
+  const candidates = [
+    process.env.RESIGHT_DECODE_WORKER,
+    path.join(__dirname, 'decode-worker.cjs'),
+    path.join(__dirname, '..', 'imaging', 'decode-worker.cjs'),
+    path.resolve(__dirname, '..', '..', 'dist', 'imaging', 'decode-worker.cjs'),
+  ].filter((p): p is string => !!p);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new ResightError('INTERNAL', 'The image decoder is missing from this installation. Reinstall Resight.');
+  return found;
+}
+
+interface Slot {
+  worker: Worker;
+  busy?: { request: WorkerRequest; resolve: (r: DecodeResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+}
+
+interface Queued {
+  request: WorkerRequest;
+  resolve: (r: DecodeResult) => void;
+  reject: (e: Error) => void;
+}
+
+export interface PoolOptions {
+  size?: number;
+  /** A request running longer than this is abandoned and its worker replaced. */
+  timeoutMs?: number;
+}
+
+export class DecodePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Queued[] = [];
+  private nextId = 1;
+  private readonly size: number;
+  private readonly timeoutMs: number;
+  /** Workers replaced after a crash, hang or damaged codec state (for tests and diagnostics). */
+  replaced = 0;
+
+  constructor(options: PoolOptions = {}) {
+    this.size = options.size ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  decode(filePath: string, maxImageBytes: number): Promise<DecodeResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request: { id: this.nextId++, path: filePath, maxImageBytes }, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Live workers (each answered its last request or is working on one). */
+  get workers(): number {
+    return this.slots.length;
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots.splice(0);
+    for (const q of this.queue.splice(0)) q.reject(new ResightError('DECODE_FAILED', 'Image decoding was stopped because Resight is closing.'));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      let slot = this.slots.find((s) => !s.busy);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      const timer = setTimeout(() => this.fail(slot!, new ResightError('DECODE_FAILED', 'Decoding this image took too long and was stopped. The file may be damaged.')), this.timeoutMs);
+      slot.busy = { ...job, timer };
+      // Keep the process alive only while a worker has work.
+      slot.worker.ref();
+      slot.worker.postMessage(job.request);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(workerScript());
+    const slot: Slot = { worker };
+    worker.on('message', (reply: WorkerReply) => this.settle(slot, reply));
+    worker.on('error', () => this.fail(slot, new ResightError('DECODE_FAILED', 'The image decoder stopped unexpectedly on this file. The file may be damaged.')));
+    worker.on('exit', () => this.fail(slot, new ResightError('DECODE_FAILED', 'The image decoder stopped unexpectedly on this file. The file may be damaged.')));
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private settle(slot: Slot, reply: WorkerReply): void {
+    const job = slot.busy;
+    if (!job || job.request.id !== reply.id) return;
+    clearTimeout(job.timer);
+    slot.busy = undefined;
+    slot.worker.unref();
+    if (reply.ok) {
+      const { id: _id, ok: _ok, ...result } = reply;
+      job.resolve(result);
+    } else {
+      job.reject(new ResightError(reply.code, reply.message));
+      if (reply.fatal) this.retire(slot);
+    }
+    this.pump();
+  }
+
+  private fail(slot: Slot, error: ResightError): void {
+    const job = slot.busy;
+    slot.busy = undefined;
+    if (job) {
+      clearTimeout(job.timer);
+      job.reject(error);
+    }
+    this.retire(slot);
+    this.pump();
+  }
+
+  private retire(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
+    this.replaced++;
+    slot.worker.removeAllListeners();
+    // An 'error' after removal must not crash the process.
+    slot.worker.on('error', () => undefined);
+    void slot.worker.terminate();
+  }
+}
+
+let shared: DecodePool | undefined;
+
+/** The process-wide pool (created on first use). */
+export function decodePool(): DecodePool {
+  shared ??= new DecodePool();
+  return shared;
+}

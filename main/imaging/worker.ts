@@ -1,0 +1,48 @@
+// Runs in a decode worker thread (dist/imaging/decode-worker.cjs). Reads, hashes, parses and
+// decodes one DICOM file per request, so the main thread never runs a codec.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import { ResightError } from '../../preload/api';
+import { CodecCrash } from './codecs';
+import { decodeDicom } from './image';
+import type { WorkerReply, WorkerRequest } from './pool';
+
+if (!parentPort) throw new Error('decode-worker must run as a worker thread');
+const port = parentPort;
+
+port.on('message', (req: WorkerRequest) => {
+  void handle(req);
+});
+
+async function handle(req: WorkerRequest): Promise<void> {
+  try {
+    const bytes = await readFile(req.path).then(
+      (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+      () => {
+        throw new ResightError('FILE_NOT_FOUND', 'The file could not be read. Check that it still exists and that you may open it.');
+      },
+    );
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const decoded = await decodeDicom(bytes, req.maxImageBytes);
+    const buffers = new Set<ArrayBuffer>();
+    for (const f of [...decoded.stored, ...decoded.display]) buffers.add(f.buffer as ArrayBuffer);
+    const reply: WorkerReply = { id: req.id, ok: true, sha256, ...decoded };
+    port.postMessage(reply, [...buffers]);
+  } catch (err) {
+    if (err instanceof ResightError) {
+      port.postMessage({ id: req.id, ok: false, code: err.code, message: err.message } satisfies WorkerReply);
+      return;
+    }
+    // Anything else came from a codec or a bug on hostile input: report it typed, and ask to be
+    // replaced when WebAssembly state may be damaged.
+    const fatal = err instanceof CodecCrash || (err instanceof Error && err.name === 'RuntimeError') || err instanceof RangeError;
+    port.postMessage({
+      id: req.id,
+      ok: false,
+      code: 'DECODE_FAILED',
+      message: 'The image data in this file is damaged and could not be decoded. Ask for the study to be sent again.',
+      fatal,
+    } satisfies WorkerReply);
+  }
+}
