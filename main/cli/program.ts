@@ -1,10 +1,13 @@
 // Runs in the `resight` CLI process. The command-line surface: browser mode, inference on files,
 // model listing. It uses the services directly (no UI loop to keep free, so ORT runs in-process).
 import { Command, InvalidArgumentError } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ExecutionProvider, ResightError } from '../../preload/api';
+import { decodedArray, infoRecord, renderPng } from '../imaging/export';
 import { loadImage } from '../imaging/load';
+import { encodeNpy } from '../imaging/npy';
 import { InProcessEngine } from '../inference/host/client';
 import { defaultThreads } from '../inference/providers';
 import { loadModel, ModelRegistry, type LoadedModel } from '../inference/registry';
@@ -20,6 +23,29 @@ const parseWith =
   };
 const Port = z.coerce.number().int().min(0).max(65535);
 const Threads = z.coerce.number().int().min(1).max(256);
+const FrameIndex = z.coerce.number().int().min(0).max(1_000_000);
+const Stage = z.enum(['stored', 'modality']);
+const WindowArg = z
+  .string()
+  .regex(/^\s*-?[\d.]+(e-?\d+)?\s*,\s*[\d.]+(e-?\d+)?\s*$/i, 'give the window as CENTER,WIDTH, e.g. 40,400')
+  .transform((s) => s.split(',').map(Number) as [number, number])
+  .refine(([c, w]) => Number.isFinite(c) && Number.isFinite(w) && w > 0, 'the window needs a finite center and a width above 0');
+
+/** Imaging commands report bad flags in their own `error CODE: sentence` form. */
+function flag<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ResightError('INVALID_ARGUMENT', `The ${what} value is not valid: ${r.error.issues[0]?.message ?? 'see --help'}.`);
+  return r.data;
+}
+
+async function writeOut(file: string | undefined, bytes: Buffer): Promise<void> {
+  if (!file) throw new ResightError('INVALID_ARGUMENT', 'Say where to write the result with --out <file>.');
+  try {
+    await writeFile(path.resolve(file), bytes);
+  } catch {
+    throw new ResightError('INVALID_ARGUMENT', 'The output file could not be written. Check that its folder exists and that you may write there.');
+  }
+}
 
 async function chooseModel(appRoot: string, card?: string): Promise<LoadedModel> {
   return card ? loadModel(path.resolve(card)) : new ModelRegistry([path.join(appRoot, 'models')]).active();
@@ -118,6 +144,59 @@ export function buildProgram(appRoot: string): Command {
       }
       await engine.close();
       process.exitCode = failed ? 1 : 0;
+    });
+
+  program
+    .command('info')
+    .description('print the image attributes that decoding and display depend on (no patient data)')
+    .argument('<file>', 'DICOM, PNG or JPEG file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      try {
+        const record = infoRecord(await loadImage(path.resolve(file)));
+        if (opts.json) console.log(JSON.stringify(record, null, 2));
+        else for (const [key, value] of Object.entries(record)) console.log(`${key.padEnd(28)} ${JSON.stringify(value)}`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('decode')
+    .description('write one frame as a NumPy .npy array: stored values, or float32 values after the Modality LUT')
+    .argument('<file>', 'DICOM, PNG or JPEG file')
+    .option('--frame <n>', 'frame number, counting from 0', '0')
+    .option('--stage <stage>', 'stored | modality', 'stored')
+    .option('--out <file>', 'the .npy file to write')
+    .action(async (file: string, opts: { frame: string; stage: string; out?: string }) => {
+      try {
+        const frame = flag(FrameIndex, opts.frame, '--frame');
+        const stage = flag(Stage, opts.stage, '--stage');
+        if (!opts.out) throw new ResightError('INVALID_ARGUMENT', 'Say where to write the array with --out <file.npy>.');
+        const { data, shape } = decodedArray(await loadImage(path.resolve(file)), frame, stage);
+        await writeOut(opts.out, encodeNpy(data, shape));
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('render')
+    .description('write one frame as an 8-bit PNG through the full display pipeline, at native resolution')
+    .argument('<file>', 'DICOM, PNG or JPEG file')
+    .option('--frame <n>', 'frame number, counting from 0', '0')
+    .option('--window <center,width>', "VOI window (default: the file's first, or one from the histogram)")
+    .option('--out <file>', 'the .png file to write')
+    .action(async (file: string, opts: { frame: string; window?: string; out?: string }) => {
+      try {
+        const frame = flag(FrameIndex, opts.frame, '--frame');
+        const window = opts.window === undefined ? undefined : flag(WindowArg, opts.window, '--window');
+        if (!opts.out) throw new ResightError('INVALID_ARGUMENT', 'Say where to write the image with --out <file.png>.');
+        const image = await loadImage(path.resolve(file));
+        await writeOut(opts.out, await renderPng(image, frame, window ? { center: window[0], width: window[1] } : undefined));
+      } catch (err) {
+        fail(err);
+      }
     });
 
   const models = program.command('models').description('list and check installed models');

@@ -239,6 +239,8 @@ export function parseDicomFile(bytes: Uint8Array): ParsedFile {
           }
         : undefined,
     spacing: spacingOf(ds),
+    pixelSpacing: numbers(ds, 'x00280030'),
+    imagerPixelSpacing: numbers(ds, 'x00181164'),
     sopInstanceUid: text(ds, 'x00080018'),
     studyInstanceUid: text(ds, 'x0020000d'),
     seriesInstanceUid: text(ds, 'x0020000e'),

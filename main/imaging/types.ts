@@ -50,6 +50,9 @@ export interface DicomHeader {
   paddingLimit?: number;
   palette?: { red: Lut; green: Lut; blue: Lut };
   spacing?: Spacing;
+  /** As written (row, column spacing in mm); empty when absent. */
+  pixelSpacing: number[];
+  imagerPixelSpacing: number[];
   sopInstanceUid?: string;
   studyInstanceUid?: string;
   seriesInstanceUid?: string;

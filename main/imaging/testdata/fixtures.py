@@ -129,10 +129,56 @@ def make(out):
             setattr(ds, f'{name}PaletteColorLookupTableData', data)
         save(ds, phantom(rows, cols, 0, 255, 14).astype(np.uint8), out / f'palette{bits}.dcm')
 
+    make_display(out, rows, cols)
+
     frames = np.stack([phantom(rows, cols, 0, 4095, 20 + i) for i in range(3)]).astype(np.uint16)
     ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
     ds.NumberOfFrames = 3
     save(ds, frames, out / 'multi.dcm')
+
+
+def lut_item(first, bits, values, explanation):
+    item = Dataset()
+    item.LUTDescriptor = [len(values), first, bits]
+    item.LUTExplanation = explanation
+    item.LUTData = [int(v) for v in values]
+    item['LUTData'].VR = 'US' if len(values) < 32768 else 'OW'
+    return item
+
+
+def make_display(out, rows, cols):
+    """Files that exercise each step of the grey pipeline."""
+    pixels = phantom(rows, cols, 0, 4095, 30).astype(np.uint16)
+
+    ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+    ds.WindowCenter, ds.WindowWidth, ds.VOILUTFunction = 2048, 1800, 'SIGMOID'
+    save(ds, pixels, out / 'sigmoid.dcm')
+
+    ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+    ds.WindowCenter, ds.WindowWidth, ds.VOILUTFunction = 1500, 2000, 'LINEAR_EXACT'
+    save(ds, pixels, out / 'linear-exact.dcm')
+
+    ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+    ds.WindowCenter, ds.WindowWidth = 2000, 3000
+    ds.PresentationLUTShape = 'INVERSE'
+    save(ds, pixels, out / 'inverse.dcm')
+
+    ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+    ds.ModalityLUTSequence = [lut_item(0, 16, np.round(np.sqrt(np.arange(4096) / 4095) * 60000), 'SQRT')]
+    ds.ModalityLUTSequence[0].ModalityLUTType = 'OD'
+    ds.WindowCenter, ds.WindowWidth = 40000, 40000
+    save(ds, pixels, out / 'modality-lut.dcm')
+
+    ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+    gamma = np.round(((np.arange(4096) / 4095) ** 0.5) * 255)
+    ds.VOILUTSequence = [lut_item(0, 8, gamma, 'GAMMA')]
+    save(ds, pixels, out / 'voi-lut.dcm')
+
+    padded = pixels.copy()
+    padded[:, : cols // 3] = 0
+    ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+    ds.PixelPaddingValue = 0
+    save(ds, np.maximum(padded, np.where(padded == 0, 0, 1000)).astype(np.uint16), out / 'padding.dcm')
 
 
 def reference(folder):
