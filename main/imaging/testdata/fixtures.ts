@@ -58,10 +58,15 @@ async function encodeHtj2k(dir: string, source: string): Promise<string> {
   }
 }
 
-export async function makeFixtures(): Promise<Fixtures> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-codecs-'));
-  const file = (name: string): string => path.join(dir, `${name}.dcm`);
+/** Only the native source files (no re-encoding, no reference decode): quick. */
+export function makeSources(): { dir: string; file(name: string): string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-sources-'));
   execFileSync(python, [script, 'make', dir]);
+  return { dir, file: (name) => path.join(dir, `${name}.dcm`) };
+}
+
+export async function makeFixtures(): Promise<Fixtures> {
+  const { dir, file } = makeSources();
   const lossless: Fixtures['lossless'] = [];
   for (const source of [...GREY_SOURCES, ...COLOUR_SOURCES]) {
     for (const [suffix, tool, args] of LOSSLESS) {
