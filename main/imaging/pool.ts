@@ -50,6 +50,8 @@ export interface PoolOptions {
   size?: number;
   /** A request running longer than this is abandoned and its worker replaced. */
   timeoutMs?: number;
+  /** The worker's script (tests substitute misbehaving ones). */
+  script?: string;
 }
 
 export class DecodePool {
@@ -58,12 +60,14 @@ export class DecodePool {
   private nextId = 1;
   private readonly size: number;
   private readonly timeoutMs: number;
+  private readonly script?: string;
   /** Workers replaced after a crash, hang or damaged codec state (for tests and diagnostics). */
   replaced = 0;
 
   constructor(options: PoolOptions = {}) {
     this.size = options.size ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.script = options.script;
   }
 
   decode(filePath: string, maxImageBytes: number): Promise<DecodeResult> {
@@ -99,7 +103,7 @@ export class DecodePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerScript());
+    const worker = new Worker(this.script ?? workerScript());
     const slot: Slot = { worker };
     worker.on('message', (reply: WorkerReply) => this.settle(slot, reply));
     worker.on('error', () => this.fail(slot, new ResightError('DECODE_FAILED', 'The image decoder stopped unexpectedly on this file. The file may be damaged.')));

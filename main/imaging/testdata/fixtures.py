@@ -4,6 +4,8 @@
 #   fixtures.py make <dir>       write small native DICOM files (phantom content, no patient data)
 #   fixtures.py reference <dir>  decode every *.dcm in <dir> with pydicom + GDCM and write
 #                                <name>.npy (stored values, as pydicom returns them)
+#   fixtures.py big <out.dcm> <rows> <cols>
+#                                one large 12-bit MONOCHROME2 radiograph-like file (benchmarks)
 #   fixtures.py wrap <codestream> <like.dcm> <ts> <out.dcm>
 #                                encapsulate a codestream made elsewhere (HTJ2K) in a copy of a file
 import sys
@@ -214,6 +216,12 @@ if __name__ == '__main__':
         make(Path(sys.argv[2]))
     elif cmd == 'reference':
         reference(Path(sys.argv[2]))
+    elif cmd == 'big':
+        rows, cols = int(sys.argv[3]), int(sys.argv[4])
+        ds = base(rows, cols, 'MONOCHROME2', 16, 12, False)
+        ds.Modality = 'DX'
+        ds.WindowCenter, ds.WindowWidth = 2048, 4096
+        save(ds, phantom(rows, cols, 0, 4095, 99).astype(np.uint16), Path(sys.argv[2]))
     elif cmd == 'wrap':
         wrap(*sys.argv[2:6])
     else:

@@ -1,0 +1,67 @@
+// Runs in tests. The decode pool keeps the caller's event loop free, and replaces a worker that
+// hangs or dies without losing the next request.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadImage } from './load';
+import { DecodePool } from './pool';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-pool-'));
+const pools: DecodePool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+function fakeWorker(name: string, body: string): string {
+  const file = path.join(dir, `${name}.cjs`);
+  writeFileSync(file, `const { parentPort } = require('node:worker_threads');\n${body}\n`);
+  return file;
+}
+
+describe('decode pool', () => {
+  it('decodes off the main thread: a 5 ms timer keeps firing during a large J2K decode', async () => {
+    const native = path.join(dir, 'big.dcm');
+    const j2k = path.join(dir, 'big-j2k.dcm');
+    execFileSync('/usr/bin/python3', [path.join(__dirname, 'testdata', 'fixtures.py'), 'big', native, '1536', '1536']);
+    execFileSync('gdcmconv', ['--j2k', native, j2k]);
+    const pool = new DecodePool({ size: 1 });
+    pools.push(pool);
+    let last = performance.now();
+    let worstGap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worstGap = Math.max(worstGap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    const img = await loadImage(j2k, { pool });
+    const took = performance.now() - started;
+    clearInterval(timer);
+    expect(img.info).toMatchObject({ width: 1536, height: 1536 });
+    // The decode takes far longer than any gap the timer saw.
+    expect(took).toBeGreaterThan(3 * worstGap);
+    expect(worstGap).toBeLessThan(150);
+  });
+
+  it('abandons a hung worker after the time limit and replaces it', async () => {
+    const pool = new DecodePool({ size: 1, timeoutMs: 300, script: fakeWorker('hang', "parentPort.on('message', () => {});") });
+    pools.push(pool);
+    await expect(pool.decode('/x.dcm', 1e9)).rejects.toMatchObject({ code: 'DECODE_FAILED', message: expect.stringMatching(/too long/) });
+    expect(pool.replaced).toBe(1);
+    await expect(pool.decode('/x.dcm', 1e9)).rejects.toMatchObject({ code: 'DECODE_FAILED' });
+    expect(pool.replaced).toBe(2);
+  });
+
+  it('turns a worker that dies mid-request into a typed error and serves the queue after it', async () => {
+    const pool = new DecodePool({
+      size: 1,
+      script: fakeWorker('die', "parentPort.on('message', (m) => { if (m.path === 'die') process.exit(3); parentPort.postMessage({ id: m.id, ok: false, code: 'INVALID_DICOM', message: 'x' }); });"),
+    });
+    pools.push(pool);
+    const results = await Promise.allSettled([pool.decode('die', 1e9), pool.decode('ok', 1e9), pool.decode('die', 1e9), pool.decode('ok', 1e9)]);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok'))).toEqual(['DECODE_FAILED', 'INVALID_DICOM', 'DECODE_FAILED', 'INVALID_DICOM']);
+    expect(pool.replaced).toBe(2);
+  });
+});
