@@ -6,6 +6,7 @@
 #                                <name>.npy (stored values, as pydicom returns them)
 #   fixtures.py big <out.dcm> <rows> <cols>
 #                                one large 12-bit MONOCHROME2 radiograph-like file (benchmarks)
+#   fixtures.py series <dir>     two patients' studies scattered over nested folders (DICOMDIR-ready names)
 #   fixtures.py wrap <codestream> <like.dcm> <ts> <out.dcm>
 #                                encapsulate a codestream made elsewhere (HTJ2K) in a copy of a file
 import sys
@@ -183,6 +184,38 @@ def make_display(out, rows, cols):
     save(ds, np.maximum(padded, np.where(padded == 0, 0, 1000)).astype(np.uint16), out / 'padding.dcm')
 
 
+def series(out):
+    rows, cols = 8, 8
+    study_a, study_b = generate_uid(), generate_uid()
+    s1, s2, s3 = generate_uid(), generate_uid(), generate_uid()
+    # (file, patient, study, series, series number, instance number, z position)
+    layout = [
+        ('A/X/IM3', 'ALPHA', study_a, s1, 1, 3, None),
+        ('A/IM1', 'ALPHA', study_a, s1, 1, 1, None),
+        ('B/DEEP/ER/IM2', 'ALPHA', study_a, s1, 1, 2, None),
+        ('B/CT9', 'ALPHA', study_a, s2, 2, None, 30.0),
+        ('A/CT8', 'ALPHA', study_a, s2, 2, None, -10.0),
+        ('C/CT7', 'ALPHA', study_a, s2, 2, None, 5.0),
+        ('C/ZZ1', 'BRAVO', study_b, s3, 1, 1, None),
+    ]
+    for i, (name, patient, study, ser, number, inst, z) in enumerate(layout):
+        ds = base(rows, cols, 'MONOCHROME2', 8, 8, False)
+        ds.PatientName, ds.PatientID = patient, patient
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SeriesNumber = study, ser, number
+        ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber = '20260101', '120000', '1', ''
+        ds.PatientBirthDate, ds.PatientSex, ds.ReferringPhysicianName = '', '', ''
+        ds.Modality = 'CT' if z is not None else 'DX'
+        if inst is not None:
+            ds.InstanceNumber = inst
+        if z is not None:
+            ds.ImagePositionPatient = [0, 0, z]
+            ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(ds, np.full((rows, cols), i, np.uint8), path)
+    (out / 'A' / 'NOTES').write_text('not an image')
+
+
 def reference(folder):
     from pydicom.pixel_data_handlers import gdcm_handler, numpy_handler, rle_handler
 
@@ -222,6 +255,8 @@ if __name__ == '__main__':
         ds.Modality = 'DX'
         ds.WindowCenter, ds.WindowWidth = 2048, 4096
         save(ds, phantom(rows, cols, 0, 4095, 99).astype(np.uint16), Path(sys.argv[2]))
+    elif cmd == 'series':
+        series(Path(sys.argv[2]))
     elif cmd == 'wrap':
         wrap(*sys.argv[2:6])
     else:
