@@ -6,8 +6,8 @@ import { useStudy } from '../state/study';
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 
-function ModelBadge({ model, provider }: { model: ModelSummary | null; provider: string | null }) {
-  if (!model) return <div className="model-badge muted">No model loaded</div>;
+function ModelBadge({ model, provider, known }: { model: ModelSummary | null; provider: string | null; known: boolean }) {
+  if (!model) return <div className="model-badge muted">{known ? 'No model is installed' : 'Model not loaded yet'}</div>;
   return (
     <div className="model-info">
       {model.placeholder && (
@@ -59,18 +59,19 @@ function FindingRow({ finding, top, selected, onSelect }: { finding: Finding; to
 
 export function FindingsPanel() {
   const info = useStudy((s) => s.info);
-  const { model, result, selectedLabelId, running, loadingCam, run, select } = useFindings();
+  const { model, modelsLoaded, result, selectedLabelId, running, loadingCam, run, select } = useFindings();
   const shownModel = result?.model ?? model;
+  const noModel = modelsLoaded && !shownModel;
 
   return (
     <section className="findings" aria-label="Model findings">
       <h2>AI findings</h2>
-      <ModelBadge model={shownModel} provider={result?.provider.used ?? null} />
+      <ModelBadge model={shownModel} provider={result?.provider.used ?? null} known={modelsLoaded} />
       <button
         type="button"
         className="primary wide"
         data-testid="run-model"
-        disabled={!info || running}
+        disabled={!info || running || noModel}
         onClick={() => info && void run(info.imageId, 0)}
       >
         {running ? 'Running model…' : result ? 'Run model again' : 'Run model'}

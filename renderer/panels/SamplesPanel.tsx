@@ -49,7 +49,6 @@ export function SamplesPanel() {
   const samples = useStudy((s) => s.samples);
   const loaded = useStudy((s) => s.samplesLoaded);
   const current = useStudy((s) => s.sampleName);
-  const opening = useStudy((s) => s.opening);
   const open = useStudy((s) => s.open);
 
   return (
@@ -63,7 +62,6 @@ export function SamplesPanel() {
               data-testid={`sample-${s.name}`}
               className={s.name === current ? 'sample active' : 'sample'}
               aria-current={s.name === current ? 'true' : undefined}
-              disabled={opening}
               onClick={() => void open({ kind: 'sample', name: s.name })}
             >
               <span className="sample-name">{s.name}</span>

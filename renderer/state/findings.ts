@@ -9,6 +9,8 @@ import { useViewport } from './viewport';
 interface FindingsState {
   /** The active model as listed before any run (so its notice shows from the start). */
   model: ModelSummary | null;
+  /** True once models.list answered (so "no model" is a fact, not a failed call). */
+  modelsLoaded: boolean;
   /** The open image; answers for any other image are dropped. */
   imageId: string | null;
   result: InferenceResult | null;
@@ -29,6 +31,7 @@ let runSeq = 0;
 
 export const useFindings = create<FindingsState>()((set, get) => ({
   model: null,
+  modelsLoaded: false,
   imageId: null,
   result: null,
   selectedLabelId: null,
@@ -38,7 +41,7 @@ export const useFindings = create<FindingsState>()((set, get) => ({
   loadModels: async () => {
     try {
       const models = await call('models.list', {});
-      set({ model: models[0] ?? null });
+      set({ model: models[0] ?? null, modelsLoaded: true });
     } catch (err) {
       useSession.getState().reportError(err);
     }

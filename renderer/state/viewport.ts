@@ -42,7 +42,7 @@ const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 export const useViewport = create<ViewportState>()((set) => ({
   window: null,
   initialWindow: null,
-  heatmap: { visible: true, opacity: 0.45, threshold: 0.2 },
+  heatmap: { visible: true, opacity: 0.4, threshold: 0.3 },
   valueRange: null,
   resetFor: (info) => {
     const first = info.windows[0];
