@@ -9,7 +9,7 @@ import { HostClient } from '../main/inference/host/client';
 import { forkSpawner } from '../main/inference/host/fork';
 import { defaultThreads } from '../main/inference/providers';
 import { ModelRegistry } from '../main/inference/registry';
-import { modelInput, runBatch } from '../main/inference/service';
+import { modelInput, runBatch, type ModelInput } from '../main/inference/service';
 
 const root = path.resolve(__dirname, '..', '..');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const samplesDir = path.join(root, 'assets', 'samples');
   const files = readdirSync(samplesDir).filter((f) => /\.(dcm|png|jpe?g)$/i.test(f) && !f.includes('.mask'));
   const perImage: unknown[] = [];
-  const inputs: Float32Array[] = [];
+  const inputs: ModelInput[] = [];
   for (const f of files) {
     const t0 = performance.now();
     const image = await loadImage(path.join(samplesDir, f));

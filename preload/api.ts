@@ -174,16 +174,24 @@ export const Finding = z.object({
 });
 export type Finding = z.infer<typeof Finding>;
 
+export const CamMethod = z.enum(['gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'occlusion']);
+export type CamMethod = z.infer<typeof CamMethod>;
+
 export const CamMap = z.object({
   labelId: z.string(),
-  method: z.enum(['gradcam']),
-  /** Feature-map resolution; the map covers the whole image (the model input is the stretched image). */
+  method: CamMethod,
+  /** Map resolution: the feature map's (gradient methods) or the occlusion grid's. */
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   /** Row-major, normalised to [0, 1] by the map's maximum (all zeros when the label has no evidence). */
   values: z.array(z.number()),
-  /** The maximum before normalisation, in logit units per feature cell. */
+  /** The maximum before normalisation (logit units per cell; logit drop for occlusion). */
   rawMax: z.number(),
+  /**
+   * The rectangle, in image pixels, that the map's grid covers: the whole model input. For a
+   * stretched input it is the image itself; for a letterboxed one it extends over the padding.
+   */
+  extent: z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() }),
 });
 export type CamMap = z.infer<typeof CamMap>;
 
@@ -262,9 +270,18 @@ export const api = {
     InferenceResult,
   ),
   'inference.cam': call(
-    z.object({ resultId: z.number().int().positive(), labelId: z.string().min(1).max(128) }).strict(),
+    z
+      .object({
+        resultId: z.number().int().positive(),
+        labelId: z.string().min(1).max(128),
+        method: CamMethod.default('gradcam'),
+        /** Names the request for progress events and cancellation (occlusion takes many runs). */
+        requestId: z.string().min(1).max(64).optional(),
+      })
+      .strict(),
     CamMap,
   ),
+  'inference.cancel': call(z.object({ requestId: z.string().min(1).max(64) }).strict(), z.object({ cancelled: z.boolean() })),
   'feedback.save': call(
     z
       .object({

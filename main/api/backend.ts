@@ -56,7 +56,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       platform: `${os.platform()}-${os.arch()}`,
     }),
     ...studiesHandlers(studies),
-    ...inferenceHandlers({ ...studies, registry, engine, settings, log: opts.log }),
+    ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log }),
     ...feedbackHandlers(store),
   };
   return {

@@ -1,10 +1,11 @@
 // Runs in main and the browser-mode server. Handlers for models and inference.
-import { ResightError, type InferenceResult } from '../../preload/api';
+import { ResightError, type CamMap, type InferenceResult } from '../../preload/api';
 import type { InferenceEngine } from '../inference/host/client';
-import type { ModelRegistry } from '../inference/registry';
-import { analyseImage, type InferenceSettings } from '../inference/service';
+import type { LoadedModel, ModelRegistry } from '../inference/registry';
+import { camFor, InferenceCache, modelInput, occlusionCam, runBatch, type InferenceSettings } from '../inference/service';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
+import type { EventHub } from './events';
 import { imageFor, type StudiesDeps } from './studies';
 
 export interface InferenceDeps extends StudiesDeps {
@@ -12,18 +13,37 @@ export interface InferenceDeps extends StudiesDeps {
   engine: InferenceEngine;
   settings: InferenceSettings;
   store: Store;
+  events: EventHub;
   log: (line: string) => void;
 }
 
-export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.list' | 'inference.run' | 'inference.cam'> {
+/** Occlusion on a 224 px input: 32 px patches every 16 px → 169 forward passes in batches of 16. */
+const OCCLUSION = { patch: 32, stride: 16, batchSize: 16 };
+
+export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.list' | 'inference.run' | 'inference.cam' | 'inference.cancel'> {
+  const cache = new InferenceCache();
+  const running = new Map<string, AbortController>();
+
+  const analyse = async (model: LoadedModel, imageId: string, frame: number) => {
+    const key = InferenceCache.key(imageId, frame, model.sha256);
+    const hit = cache.getAnalysis(key);
+    if (hit) return { key, ...hit };
+    const image = await imageFor(deps, imageId);
+    if (frame >= image.info.frames) throw new ResightError('NOT_FOUND', `This image has ${image.info.frames} frame(s); frame ${frame + 1} does not exist.`);
+    const input = modelInput(model, image, frame);
+    const [analysis] = await runBatch(deps.engine, model, [input], deps.settings);
+    if (analysis!.fallbackReason) deps.log(`provider ${deps.settings.provider} fell back to ${analysis!.providerUsed}: ${analysis!.fallbackReason}`);
+    cache.putAnalysis(key, { input, analysis: analysis! });
+    return { key, input, analysis: analysis! };
+  };
+
   return {
     'models.list': async () => (await deps.registry.list()).map((m) => m.summary),
     'inference.run': async ({ imageId, frame, camLabelId }, ctx): Promise<InferenceResult> => {
-      const image = await imageFor(deps, imageId);
-      if (frame >= image.info.frames) throw new ResightError('NOT_FOUND', `This image has ${image.info.frames} frame(s); frame ${frame + 1} does not exist.`);
       const model = await deps.registry.active();
-      const analysis = await analyseImage(deps.engine, model, image, frame, deps.settings);
-      if (analysis.fallbackReason) deps.log(`provider ${deps.settings.provider} fell back to ${analysis.providerUsed}: ${analysis.fallbackReason}`);
+      const { analysis } = await analyse(model, imageId, frame);
+      const cams: Record<string, CamMap> = {};
+      for (const label of model.card.labels) cams[label.id] = camFor(model, analysis, 'gradcam', label.id);
       const stored = deps.store.saveResult(
         {
           imageId,
@@ -34,13 +54,13 @@ export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.l
           providerRequested: deps.settings.provider,
           providerUsed: analysis.providerUsed,
           findings: analysis.findings,
-          cams: analysis.cams,
+          cams,
           inferenceMs: analysis.inferenceMs,
         },
         ctx.reader,
       );
       const label = camLabelId ?? analysis.findings[0]!.labelId;
-      const cam = analysis.cams[label];
+      const cam = cams[label];
       if (!cam) throw new ResightError('NOT_FOUND', `The model has no label "${label}".`);
       return {
         resultId: stored.resultId,
@@ -54,12 +74,36 @@ export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.l
         createdAt: stored.createdAt,
       };
     },
-    'inference.cam': async ({ resultId, labelId }) => {
+    'inference.cam': async ({ resultId, labelId, method, requestId }) => {
       const stored = deps.store.result(resultId);
       if (!stored) throw new ResightError('NOT_FOUND', 'That model result is no longer available. Run the model again.');
-      const cam = stored.cams[labelId];
-      if (!cam) throw new ResightError('NOT_FOUND', `The model has no label "${labelId}".`);
-      return cam;
+      if (method === 'gradcam') {
+        const cam = stored.cams[labelId];
+        if (!cam) throw new ResightError('NOT_FOUND', `The model has no label "${labelId}".`);
+        return cam;
+      }
+      const model = (await deps.registry.list()).find((m) => m.sha256 === stored.modelSha256);
+      if (!model) throw new ResightError('MODEL_NOT_FOUND', 'The model that produced this result is no longer installed, so its heatmaps cannot be recomputed.');
+      const { key, input, analysis } = await analyse(model, stored.imageId, stored.frame);
+      if (method !== 'occlusion') return cache.cam(key, method, labelId, () => camFor(model, analysis, method, labelId));
+      return cache.cam(key, method, labelId, async () => {
+        const controller = new AbortController();
+        if (requestId) running.set(requestId, controller);
+        try {
+          return await occlusionCam(deps.engine, model, input, analysis, labelId, deps.settings, {
+            ...OCCLUSION,
+            signal: controller.signal,
+            onProgress: (done, total) => requestId && deps.events.emit('inference.progress', { requestId, done, total }),
+          });
+        } finally {
+          if (requestId) running.delete(requestId);
+        }
+      });
+    },
+    'inference.cancel': async ({ requestId }) => {
+      const controller = running.get(requestId);
+      controller?.abort();
+      return { cancelled: Boolean(controller) };
     },
   };
 }

@@ -26,7 +26,7 @@ export const ModelCard = z.looseObject({
     width: z.number().int().min(8).max(4096),
     channels: z.union([z.literal(1), z.literal(3)]),
     normalize: z.object({ mean: Triple, std: Triple.refine((s) => s.every((v) => v > 0), 'std values must be positive') }),
-    resize: z.enum(['stretch']).default('stretch'),
+    resize: z.enum(['stretch', 'letterbox']).default('stretch'),
   }),
   outputs: z.object({ logits: z.string().min(1), features: z.string().min(1) }),
   cam: z.object({ weight: z.string().min(1), bias: z.string().min(1).optional() }),

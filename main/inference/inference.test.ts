@@ -5,14 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelsDir } from '../testing/fixtures';
-import { gradCam } from './cam/gradcam';
+import { camFromFeatures } from './cam/methods';
+import { inputGeometry } from './geometry';
 import { parseModelCard } from './card';
 import { InProcessEngine } from './host/client';
 import { readOnnxInitializer } from './onnx-initializer';
 import { findingsFromLogits } from './postprocess';
 import { resizeArea } from './preprocess';
 import { ModelRegistry } from './registry';
-import { runBatch } from './service';
+import { camFor, runBatch } from './service';
 
 const validCard = {
   schema: 'resight.model-card/1',
@@ -46,7 +47,7 @@ describe('closed-form Grad-CAM', () => {
       return y;
     };
     for (const c of [0, 1]) {
-      const cam = gradCam({ data: A, channels: k, height: h, width: w }, W, c);
+      const cam = camFromFeatures('gradcam', { data: A, channels: k, height: h, width: w }, W, c);
       for (let i = 0; i < h * w; i++) {
         let expected = 0;
         for (let ch = 0; ch < k; ch++) {
@@ -132,16 +133,64 @@ describe('the bundled model through onnxruntime', () => {
     for (const c of ref.cases) {
       const buf = readFileSync(path.join(modelsDir, 'fixtures', c.input));
       const x = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      const [a] = await runBatch(engine, model, [x], { provider: 'cpu', threads: 1 });
+      const [a] = await runBatch(engine, model, [{ input: x, geometry: inputGeometry('stretch', 224, 224, 224, 224) }], { provider: 'cpu', threads: 1 });
       const byLabel = Object.fromEntries(a!.findings.map((f) => [f.labelId, f.logit]));
       model.card.labels.forEach((l, i) => expect(byLabel[l.id]!).toBeCloseTo(c.logits[i]!, 3));
       for (const [labelId, expected] of Object.entries(c.cams)) {
-        const cam = a!.cams[labelId]!;
+        const cam = camFor(model, a!, 'gradcam', labelId);
         const max = Math.max(...expected);
         expect(cam.rawMax).toBeCloseTo(max, 4);
         cam.values.forEach((v, i) => expect(v * cam.rawMax).toBeCloseTo(expected[i]!, 4));
       }
     }
     await engine.close();
+  });
+});
+
+describe('execution providers and caching', () => {
+  it('falls back to CPU with a reason when the requested GPU provider cannot run, never crashing', async () => {
+    const model = await new ModelRegistry([modelsDir]).active();
+    const { channels, height, width } = model.card.input;
+    const engine = new InProcessEngine();
+    const x = new Float32Array(channels * height * width);
+    const outcome = await engine.run({
+      modelPath: model.onnxPath,
+      inputName: model.card.input.name,
+      outputNames: [model.card.outputs.logits],
+      dims: [1, channels, height, width],
+      data: x,
+      provider: 'cuda',
+      threads: 1,
+    });
+    await engine.close();
+    // This build bundles no CUDA libraries (they are an opt-in download), so CUDA always falls back here.
+    expect(outcome.providerUsed).toBe('cpu');
+    expect(outcome.fallbackReason).toMatch(/cuda/);
+  });
+
+  it('letterboxes when the card asks: padding at the normalised black level, image centred', async () => {
+    const { preprocess } = await import('./preprocess');
+    const card = parseModelCard({ ...validCard, input: { ...validCard.input, channels: 1, normalize: { mean: [0.5], std: [0.25] }, resize: 'letterbox' } }, 'm.json');
+    const { input, geometry } = preprocess(card, new Float32Array(400 * 200).fill(1), 400, 200);
+    expect(geometry.offsetY).toBeCloseTo(56, 6);
+    expect(input[10 * 224 + 112]).toBeCloseTo((0 - 0.5) / 0.25, 6);
+    expect(input[112 * 224 + 112]).toBeCloseTo((1 - 0.5) / 0.25, 6);
+  });
+
+  it('serves a repeated CAM request from the cache', async () => {
+    const { InferenceCache } = await import('./service');
+    const cache = new InferenceCache();
+    let computed = 0;
+    const make = () => {
+      computed++;
+      return { labelId: 'a', method: 'layercam' as const, width: 1, height: 1, values: [1], rawMax: 1, extent: { x0: 0, y0: 0, x1: 1, y1: 1 } };
+    };
+    const key = InferenceCache.key('a'.repeat(64), 0, 'b'.repeat(64));
+    await cache.cam(key, 'layercam', 'a', make);
+    await cache.cam(key, 'layercam', 'a', make);
+    await cache.cam(key, 'layercam', 'b', make);
+    await cache.cam(InferenceCache.key('a'.repeat(64), 1, 'b'.repeat(64)), 'layercam', 'a', make);
+    expect(computed).toBe(3);
+    expect(cache.hits).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 // Runs in main, the host, the CLI and tests. Display intensities → the model's input tensor, as
-// the card says: stretch-resize with area averaging, replicate channels, normalise.
+// the card says: stretch or letterbox with area averaging, replicate channels, normalise.
 import type { ModelCard } from './card';
+import { inputGeometry, type InputGeometry } from './geometry';
 
 /**
  * Resizes a grey float image. Downscaling averages the source area each output pixel covers
@@ -55,16 +56,28 @@ export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number
   return out;
 }
 
-/** One image's [channels, height, width] slice of the NCHW input tensor. */
-export function preprocess(card: ModelCard, intensities: Float32Array, width: number, height: number): Float32Array {
+/** One image's [channels, height, width] slice of the NCHW input tensor, and where the image sits in it. */
+export function preprocess(card: ModelCard, intensities: Float32Array, width: number, height: number): { input: Float32Array; geometry: InputGeometry } {
   const { width: w, height: h, channels, normalize } = card.input;
-  const resized = resizeArea(intensities, width, height, w, h);
-  const out = new Float32Array(channels * w * h);
+  const geometry = inputGeometry(card.input.resize, width, height, w, h);
+  let placed: Float32Array;
+  if (card.input.resize === 'stretch') placed = resizeArea(intensities, width, height, w, h);
+  else {
+    // Letterbox: scale to fit, centre, pad with intensity 0 (black, as outside a collimated film).
+    const sw = Math.max(1, Math.round(width * geometry.scaleX));
+    const sh = Math.max(1, Math.round(height * geometry.scaleY));
+    const scaled = resizeArea(intensities, width, height, sw, sh);
+    placed = new Float32Array(w * h);
+    const ox = Math.round(geometry.offsetX);
+    const oy = Math.round(geometry.offsetY);
+    for (let y = 0; y < sh && y + oy < h; y++) placed.set(scaled.subarray(y * sw, y * sw + Math.min(sw, w - ox)), (y + oy) * w + ox);
+  }
+  const input = new Float32Array(channels * w * h);
   for (let c = 0; c < channels; c++) {
     const mean = normalize.mean[normalize.mean.length === 1 ? 0 : c]!;
     const std = normalize.std[normalize.std.length === 1 ? 0 : c]!;
     const plane = c * w * h;
-    for (let i = 0; i < w * h; i++) out[plane + i] = (resized[i]! - mean) / std;
+    for (let i = 0; i < w * h; i++) input[plane + i] = (placed[i]! - mean) / std;
   }
-  return out;
+  return { input, geometry };
 }

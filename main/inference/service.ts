@@ -1,55 +1,76 @@
-// Runs in main, the server, the CLI and tests. One image through the active model: display
-// intensities → input tensor → engine → findings and a Grad-CAM per label.
-import { ResightError, type CamMap, type ExecutionProvider, type Finding } from '../../preload/api';
+// Runs in main, the server, the CLI and tests. Images through a model: display intensities →
+// input tensor → engine → findings, feature maps and CAMs, with a cache keyed by image hash,
+// frame, model sha256, method and label.
+import { ResightError, type CamMap, type CamMethod, type ExecutionProvider, type Finding } from '../../preload/api';
 import type { LoadedImage } from '../imaging/types';
 import { displayIntensities } from '../imaging/voi';
-import { gradCam, normaliseMap } from './cam/gradcam';
+import { camFromFeatures, normaliseMap, type FeatureMap } from './cam/methods';
+import { occlusionSensitivity } from './cam/occlusion';
+import { inputExtentOnImage, type InputGeometry } from './geometry';
+import type { InferenceEngine, Priority } from './host/client';
 import { findingsFromLogits } from './postprocess';
 import { preprocess } from './preprocess';
-import type { InferenceEngine, Priority } from './host/client';
 import type { LoadedModel } from './registry';
-
-export interface Analysis {
-  findings: Finding[];
-  /** One Grad-CAM per label, keyed by label id. */
-  cams: Record<string, CamMap>;
-  providerUsed: string;
-  fallbackReason?: string;
-  inferenceMs: number;
-}
 
 export interface InferenceSettings {
   provider: ExecutionProvider;
   threads: number;
 }
 
-export function camsFromFeatures(model: LoadedModel, features: Float32Array, dims: number[], batchIndex = 0): Record<string, CamMap> {
-  const [, k, h, w] = dims as [number, number, number, number];
-  if (k !== model.featureChannels) {
-    throw new ResightError('MODEL_CARD_INVALID', `The model's features have ${k} channels but its classifier expects ${model.featureChannels}.`);
-  }
-  const per = k * h * w;
-  const map = { data: features.subarray(batchIndex * per, (batchIndex + 1) * per), channels: k, height: h, width: w };
-  const cams: Record<string, CamMap> = {};
-  model.card.labels.forEach((label, c) => {
-    const { values, max } = normaliseMap(gradCam(map, model.weight, c));
-    cams[label.id] = { labelId: label.id, method: 'gradcam', width: w, height: h, values: Array.from(values), rawMax: max };
-  });
-  return cams;
+export interface ModelInput {
+  input: Float32Array;
+  geometry: InputGeometry;
 }
 
-/** Runs a batch of already-preprocessed inputs ([C, H, W] each) through the model. */
+export interface Analysis {
+  findings: Finding[];
+  /** Raw logits in card label order. */
+  logits: Float32Array;
+  features: FeatureMap;
+  geometry: InputGeometry;
+  providerUsed: string;
+  fallbackReason?: string;
+  inferenceMs: number;
+}
+
+export function modelInput(model: LoadedModel, image: LoadedImage, frame: number): ModelInput {
+  const { info } = image;
+  return preprocess(model.card, displayIntensities(image.frame(frame), info), info.width, info.height);
+}
+
+function labelIndex(model: LoadedModel, labelId: string): number {
+  const i = model.card.labels.findIndex((l) => l.id === labelId);
+  if (i < 0) throw new ResightError('NOT_FOUND', `The model has no label "${labelId}".`);
+  return i;
+}
+
+function toCamMap(labelId: string, method: CamMethod, raw: Float32Array, width: number, height: number, geometry: InputGeometry): CamMap {
+  const { values, max } = normaliseMap(raw);
+  return { labelId, method, width, height, values: Array.from(values), rawMax: max, extent: inputExtentOnImage(geometry) };
+}
+
+/** A gradient CAM (closed form, from the forward pass's features) of one label. */
+export function camFor(model: LoadedModel, analysis: Analysis, method: Exclude<CamMethod, 'occlusion'>, labelId: string): CamMap {
+  const c = labelIndex(model, labelId);
+  const { features } = analysis;
+  if (features.channels !== model.featureChannels) {
+    throw new ResightError('MODEL_CARD_INVALID', `The model's features have ${features.channels} channels but its classifier expects ${model.featureChannels}.`);
+  }
+  return toCamMap(labelId, method, camFromFeatures(method, features, model.weight, c), features.width, features.height, analysis.geometry);
+}
+
+/** Runs a batch of preprocessed inputs through the model. */
 export async function runBatch(
   engine: InferenceEngine,
   model: LoadedModel,
-  inputs: Float32Array[],
+  inputs: ModelInput[],
   settings: InferenceSettings,
   priority: Priority = 'interactive',
 ): Promise<Analysis[]> {
   const { card } = model;
   const per = card.input.channels * card.input.height * card.input.width;
   const data = new Float32Array(per * inputs.length);
-  inputs.forEach((x, i) => data.set(x, i * per));
+  inputs.forEach((x, i) => data.set(x.input, i * per));
   const outcome = await engine.run(
     {
       modelPath: model.onnxPath,
@@ -68,27 +89,92 @@ export async function runBatch(
   if (logits.dims[1] !== n || features.dims.length !== 4) {
     throw new ResightError('MODEL_CARD_INVALID', `The model's outputs do not match its card (expected ${n} logits and a 4-D feature map).`);
   }
-  return inputs.map((_, i) => ({
-    findings: findingsFromLogits(card, logits.data.subarray(i * n, (i + 1) * n)),
-    cams: camsFromFeatures(model, features.data, features.dims, i),
-    providerUsed: outcome.providerUsed,
-    ...(outcome.fallbackReason ? { fallbackReason: outcome.fallbackReason } : {}),
-    inferenceMs: outcome.runMs / inputs.length,
-  }));
+  const [, k, h, w] = features.dims as [number, number, number, number];
+  return inputs.map((x, i) => {
+    const own = logits.data.slice(i * n, (i + 1) * n);
+    return {
+      findings: findingsFromLogits(card, own),
+      logits: own,
+      features: { data: features.data.slice(i * k * h * w, (i + 1) * k * h * w), channels: k, height: h, width: w },
+      geometry: x.geometry,
+      providerUsed: outcome.providerUsed,
+      ...(outcome.fallbackReason ? { fallbackReason: outcome.fallbackReason } : {}),
+      inferenceMs: outcome.runMs / inputs.length,
+    };
+  });
 }
 
-export function modelInput(model: LoadedModel, image: LoadedImage, frame: number): Float32Array {
-  const { info } = image;
-  return preprocess(model.card, displayIntensities(image.frame(frame), info), info.width, info.height);
+export interface OcclusionSettings {
+  patch: number;
+  stride: number;
+  batchSize: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
 }
 
-export async function analyseImage(
+/** Occlusion sensitivity of one label: forward-only, batched, progressive, cancellable. */
+export async function occlusionCam(
   engine: InferenceEngine,
   model: LoadedModel,
-  image: LoadedImage,
-  frame: number,
+  input: ModelInput,
+  analysis: Analysis,
+  labelId: string,
   settings: InferenceSettings,
-): Promise<Analysis> {
-  const [analysis] = await runBatch(engine, model, [modelInput(model, image, frame)], settings);
-  return analysis!;
+  occlusion: OcclusionSettings,
+): Promise<CamMap> {
+  const c = labelIndex(model, labelId);
+  const { channels, height, width } = model.card.input;
+  const result = await occlusionSensitivity(
+    input.input,
+    analysis.logits,
+    async (batch) => (await runBatch(engine, model, batch.map((b) => ({ input: b, geometry: input.geometry })), settings, 'interactive')).map((a) => a.logits),
+    { channels, height, width, ...occlusion },
+  );
+  return toCamMap(labelId, 'occlusion', result.maps[c]!, result.gridWidth, result.gridHeight, input.geometry);
+}
+
+/** Small LRU of analyses (with their inputs) and of computed CAMs. */
+export class InferenceCache {
+  private readonly analyses = new Map<string, { input: ModelInput; analysis: Analysis }>();
+  private readonly cams = new Map<string, CamMap>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly capacity = 8) {}
+
+  static key(imageId: string, frame: number, modelSha256: string): string {
+    return `${imageId}|${frame}|${modelSha256}`;
+  }
+
+  private touch<V>(map: Map<string, V>, key: string, limit: number): V | undefined {
+    const hit = map.get(key);
+    if (hit === undefined) return undefined;
+    map.delete(key);
+    map.set(key, hit);
+    while (map.size > limit) map.delete(map.keys().next().value as string);
+    return hit;
+  }
+
+  getAnalysis(key: string): { input: ModelInput; analysis: Analysis } | undefined {
+    return this.touch(this.analyses, key, this.capacity);
+  }
+
+  putAnalysis(key: string, value: { input: ModelInput; analysis: Analysis }): void {
+    this.analyses.set(key, value);
+    this.touch(this.analyses, key, this.capacity);
+  }
+
+  async cam(key: string, method: CamMethod, labelId: string, compute: () => Promise<CamMap> | CamMap): Promise<CamMap> {
+    const camKey = `${key}|${method}|${labelId}`;
+    const hit = this.touch(this.cams, camKey, this.capacity * 64);
+    if (hit) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
+    const cam = await compute();
+    this.cams.set(camKey, cam);
+    this.touch(this.cams, camKey, this.capacity * 64);
+    return cam;
+  }
 }

@@ -5,15 +5,17 @@ import { ModelRegistry } from '../registry';
 import { HostClient } from './client';
 import { forkSpawner } from './fork';
 import { hostEntry, modelsDir } from '../../testing/fixtures';
-import { runBatch } from '../service';
+import { inputGeometry } from '../geometry';
+import { runBatch, type ModelInput } from '../service';
 
 const registry = new ModelRegistry([modelsDir]);
 const statuses: string[] = [];
 const client = new HostClient(forkSpawner(hostEntry), (s) => statuses.push(s.state));
 afterAll(() => client.close());
 
-function randomInputs(n: number, size: number): Float32Array[] {
-  return Array.from({ length: n }, (_, i) => Float32Array.from({ length: size }, (_, j) => Math.sin(i * 7919 + j * 0.013)));
+function randomInputs(n: number, size: number): ModelInput[] {
+  const geometry = inputGeometry('stretch', 224, 224, 224, 224);
+  return Array.from({ length: n }, (_, i) => ({ input: Float32Array.from({ length: size }, (_, j) => Math.sin(i * 7919 + j * 0.013)), geometry }));
 }
 
 describe('inference host process', () => {
