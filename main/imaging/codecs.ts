@@ -16,6 +16,8 @@ export interface CodecOutput {
   bytesPerSample: number;
   /** Samples are two's complement (the codec already sign-extended them). */
   signed: boolean;
+  /** Significant bits per sample the codestream declares (values fit in them). */
+  bits: number;
   bytes: Uint8Array;
 }
 
@@ -72,6 +74,7 @@ async function runWasm(codec: WasmCodec, className: 'J2KDecoder' | 'HTJ2KDecoder
       components: info.componentCount,
       bytesPerSample,
       signed: info.isSigned ?? signedHint,
+      bits: info.bitsPerSample,
       // Copy out of the WebAssembly heap: the view dies with the decoder.
       bytes: decoded.slice(0, expected),
     };
@@ -126,7 +129,7 @@ export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: number):
   }
   const d = decoder as unknown as { xDim: number; yDim: number; numComp: number };
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  return { width: d.xDim, height: d.yDim, components: d.numComp, bytesPerSample: out.BYTES_PER_ELEMENT, signed: false, bytes };
+  return { width: d.xDim, height: d.yDim, components: d.numComp, bytesPerSample: out.BYTES_PER_ELEMENT, signed: false, bits: precision ?? 8 * out.BYTES_PER_ELEMENT, bytes };
 }
 
 /**
@@ -161,5 +164,5 @@ export function decodeRle(encoded: Uint8Array, width: number, height: number, sa
     }
     if (written < pixels) throw corrupt();
   }
-  return { width, height, components: samples, bytesPerSample, signed: false, bytes: out };
+  return { width, height, components: samples, bytesPerSample, signed: false, bits: 8 * bytesPerSample, bytes: out };
 }

@@ -129,7 +129,7 @@ export async function decodeStored(parsed: ParsedFile, index: number): Promise<S
   }
   if (out.width !== h.columns || out.height !== h.rows || out.components !== h.samplesPerPixel) throw lengthMismatch();
   if (out.bytesPerSample > bytesPerSample) throw lengthMismatch();
-  return storedValues(h, out.bytes, out.bytesPerSample, false, out.signed);
+  return storedValues(h, out.bytes, out.bytesPerSample, false, out.signed, out.bits);
 }
 
 function makeArray(type: PixelDataType, n: number): StoredArray {
@@ -151,22 +151,61 @@ function makeArray(type: PixelDataType, n: number): StoredArray {
   }
 }
 
+const BYTES: Record<PixelDataType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4 };
+
+function view(type: PixelDataType, bytes: Uint8Array, n: number): StoredArray {
+  const { buffer, byteOffset } = bytes;
+  switch (type) {
+    case 'uint8':
+      return new Uint8Array(buffer, byteOffset, n);
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, n);
+    case 'uint16':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'int16':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'uint32':
+      return new Uint32Array(buffer, byteOffset, n);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, n);
+  }
+}
+
+const UNSIGNED: Record<PixelDataType, PixelDataType> = { uint8: 'uint8', int8: 'uint8', uint16: 'uint16', int16: 'uint16', uint32: 'uint32', int32: 'uint32', float32: 'float32' };
+
 /**
  * Samples of `bytesPerSample` bytes → the array for BitsAllocated and Pixel Representation, keeping
  * BitsStored bits below HighBit (higher bits may hold overlays) and sign-extending signed data.
+ * Codec output whose values already fit BitsStored is used as it is, without a copy.
  */
-function storedValues(h: DicomHeader, bytes: Uint8Array, bytesPerSample: number, bigEndian: boolean, codecSigned: boolean): StoredArray {
+function storedValues(h: DicomHeader, bytes: Uint8Array, bytesPerSample: number, bigEndian: boolean, codecSigned: boolean, codecBits?: number): StoredArray {
   const n = h.rows * h.columns * h.samplesPerPixel;
-  const out = makeArray(pixelDataType(h), n);
+  const type = pixelDataType(h);
   const signed = h.pixelRepresentation === 1;
   const bits = h.bitsStored;
   const lowBit = Math.max(0, Math.min(h.highBit + 1 - bits, 32 - bits));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = !bigEndian;
   const shift = 32 - bits;
   const mask = bits >= 32 ? 0xffffffff : (1 << bits) - 1;
+  const size = BYTES[type];
+  if (!bigEndian && lowBit === 0 && bytesPerSample === size && bytes.byteLength >= n * size) {
+    const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice(0, n * size);
+    const fromCodec = codecBits !== undefined;
+    if (fromCodec && codecBits <= bits && codecSigned === signed) return view(type, aligned, n);
+    if (bits === 8 * size) return view(type, fromCodec ? aligned : aligned.slice(0, n * size), n);
+    const raw = view(UNSIGNED[type], aligned, n);
+    // Codec output is ours to change; native data is a view into the file, so it is copied.
+    const out = fromCodec ? view(type, aligned, n) : makeArray(type, n);
+    if (signed) for (let i = 0; i < n; i++) out[i] = (raw[i]! << shift) >> shift;
+    else for (let i = 0; i < n; i++) out[i] = raw[i]! & mask;
+    return out;
+  }
+  const out = makeArray(type, n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = !bigEndian;
   for (let i = 0; i < n; i++) {
-    let v = bytesPerSample === 1 ? view.getUint8(i) : bytesPerSample === 2 ? view.getUint16(2 * i, le) : view.getUint32(4 * i, le);
+    let v = bytesPerSample === 1 ? dv.getUint8(i) : bytesPerSample === 2 ? dv.getUint16(2 * i, le) : dv.getUint32(4 * i, le);
     if (codecSigned && bytesPerSample === 1) v = (v << 24) >> 24;
     else if (codecSigned && bytesPerSample === 2) v = (v << 16) >> 16;
     if (lowBit) v >>>= lowBit;

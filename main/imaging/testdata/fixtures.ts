@@ -3,14 +3,18 @@
 // reference .npy arrays. Computed per run, not committed: the inputs are a few kB and the tools
 // come from Debian (dcmtk, python3-pydicom, python3-gdcm, libgdcm-tools).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import openjphFactory from '@cornerstonejs/codec-openjph/wasmjs';
 import dicomParser from 'dicom-parser';
 import { decodeNpy, type NpyArray } from '../npy';
 
-const script = path.join(__dirname, 'fixtures.py');
+/** Beside this file in the sources; from a bundle in dist/<target>/, back in the sources. */
+export const fixturesScript = [path.join(__dirname, 'fixtures.py'), path.resolve(__dirname, '..', '..', 'main', 'imaging', 'testdata', 'fixtures.py')].find((p) =>
+  existsSync(p),
+)!;
+const script = fixturesScript;
 const python = '/usr/bin/python3';
 
 /** Lossless re-encodings: [suffix, command, args before in/out]. */
@@ -34,7 +38,7 @@ export interface Fixtures {
   lossy: Array<{ name: string; reference: string }>;
 }
 
-async function encodeHtj2k(dir: string, source: string): Promise<string> {
+export async function encodeHtj2k(dir: string, source: string): Promise<string> {
   const ds = dicomParser.parseDicom(new Uint8Array(readFileSync(path.join(dir, `${source}.dcm`))));
   const el = ds.elements['x7fe00010']!;
   const rows = ds.uint16('x00280010')!;
