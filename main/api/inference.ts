@@ -2,7 +2,7 @@
 import { ResightError, type CamMap, type InferenceResult } from '../../preload/api';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel, ModelRegistry } from '../inference/registry';
-import { camFor, InferenceCache, modelInput, occlusionCam, runBatch, type InferenceSettings } from '../inference/service';
+import { camFor, InferenceCache, modelInput, OCCLUSION_DEFAULTS, occlusionCam, runBatch, type InferenceSettings } from '../inference/service';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
 import type { EventHub } from './events';
@@ -16,9 +16,6 @@ export interface InferenceDeps extends StudiesDeps {
   events: EventHub;
   log: (line: string) => void;
 }
-
-/** Occlusion on a 224 px input: 32 px patches every 16 px → 169 forward passes in batches of 16. */
-const OCCLUSION = { patch: 32, stride: 16, batchSize: 16 };
 
 export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.list' | 'inference.run' | 'inference.cam' | 'inference.cancel'> {
   const cache = new InferenceCache();
@@ -91,7 +88,7 @@ export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.l
         if (requestId) running.set(requestId, controller);
         try {
           return await occlusionCam(deps.engine, model, input, analysis, labelId, deps.settings, {
-            ...OCCLUSION,
+            ...OCCLUSION_DEFAULTS,
             signal: controller.signal,
             onProgress: (done, total) => requestId && deps.events.emit('inference.progress', { requestId, done, total }),
           });

@@ -4,14 +4,14 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ExecutionProvider, ResightError } from '../../preload/api';
+import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
+import { inferFile } from './infer';
 import { decodedArray, infoRecord, renderPng } from '../imaging/export';
 import { loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
 import { InProcessEngine } from '../inference/host/client';
 import { defaultThreads } from '../inference/providers';
 import { loadModel, ModelRegistry, type LoadedModel } from '../inference/registry';
-import { modelInput, runBatch } from '../inference/service';
 import { runWebServer } from '../server/web';
 
 const parseWith =
@@ -91,60 +91,51 @@ export function buildProgram(appRoot: string): Command {
     .description('run the model on image files (DICOM, PNG, JPEG) and print the findings')
     .argument('<files...>', 'image files')
     .option('--model <card>', 'model card (.json) to use instead of the bundled default')
+    .option('--cam <method>', 'heatmap method: gradcam | gradcampp | xgradcam | layercam | hirescam | eigencam | occlusion', parseWith(CamMethod, 'cam'), 'gradcam')
+    .option('--label <id>', 'explain this label (default: the positive labels, else the top finding)')
+    .option('--all-labels', 'explain every label')
+    .option('--cam-dir <dir>', 'write <input>.<label>.npy (raw map) and <input>.<label>.png (overlay) here')
     .option('--provider <provider>', 'execution provider: auto | cpu | webgpu | cuda | dml | coreml', parseWith(ExecutionProvider, 'provider'), 'auto')
     .option('--threads <n>', 'CPU threads (default: all cores but one)', parseWith(Threads, 'threads'))
-    .option('--json', 'print JSON (one object per file)')
-    .action(async (files: string[], opts: { model?: string; provider: ExecutionProvider; threads?: number; json?: boolean }) => {
-      const engine = new InProcessEngine();
-      let failed = 0;
-      try {
-        const model = await chooseModel(appRoot, opts.model);
-        if (model.card.placeholder) console.error('WARNING: untrained placeholder model — its findings mean nothing.');
-        const settings = { provider: opts.provider, threads: opts.threads ?? defaultThreads() };
-        const out: unknown[] = [];
-        for (const file of files) {
-          try {
-            const t0 = performance.now();
-            const image = await loadImage(path.resolve(file));
-            const t1 = performance.now();
-            const input = modelInput(model, image, 0);
-            const t2 = performance.now();
-            const [a] = await runBatch(engine, model, [input], settings);
-            const t3 = performance.now();
-            const byLabel = new Map(a!.findings.map((f) => [f.labelId, f]));
-            const record = {
-              file,
-              model: { id: model.card.id, version: model.card.version, sha256: model.sha256, placeholder: model.card.placeholder, notice: model.summary.notice },
-              provider: a!.providerUsed,
-              providerRequested: settings.provider,
-              logits: model.card.labels.map((l) => byLabel.get(l.id)!.logit),
-              probabilities: Object.fromEntries(model.card.labels.map((l) => [l.id, byLabel.get(l.id)!.probability])),
-              positive: a!.findings.filter((f) => f.positive).map((f) => f.labelId),
-              findings: a!.findings.map(({ labelId, name, probability, threshold, positive }) => ({ labelId, name, probability, threshold, positive })),
-              // CAMs are computed with the forward pass's outputs, inside the inference step.
-              timingsMs: { decode: t1 - t0, preprocess: t2 - t1, inference: t3 - t2, cam: 0 },
-            };
-            if (opts.json) out.push(record);
-            else {
-              console.log(`${file} — ${model.card.id} ${model.card.version} on ${a!.providerUsed}`);
-              for (const f of a!.findings) console.log(`  ${f.positive ? 'POSITIVE' : 'negative'}  ${f.name.padEnd(24)} ${f.probability.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
+    .option('--json', 'print one JSON document: {"results": [...]}')
+    .action(
+      async (
+        files: string[],
+        opts: { model?: string; cam: CamMethod; label?: string; allLabels?: boolean; camDir?: string; provider: ExecutionProvider; threads?: number; json?: boolean },
+      ) => {
+        if (opts.label && opts.allLabels) fail(new ResightError('INVALID_ARGUMENT', 'Use either --label or --all-labels, not both.'));
+        const engine = new InProcessEngine();
+        let failed = 0;
+        try {
+          const model = await chooseModel(appRoot, opts.model);
+          if (model.card.placeholder) console.error('WARNING: untrained placeholder model — its findings mean nothing.');
+          const settings = { provider: opts.provider, threads: opts.threads ?? defaultThreads() };
+          const out: unknown[] = [];
+          for (const file of files) {
+            try {
+              const r = await inferFile(engine, model, file, settings, { cam: opts.cam, label: opts.label, allLabels: Boolean(opts.allLabels), camDir: opts.camDir });
+              if (opts.json) out.push(r);
+              else {
+                console.log(`${file} — ${model.card.id} ${model.card.version} on ${r.provider}`);
+                for (const f of r.findings) console.log(`  ${f.positive ? 'POSITIVE' : 'negative'}  ${f.name.padEnd(24)} ${f.probability.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
+              }
+            } catch (err) {
+              failed++;
+              const shape = err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'unexpected error' };
+              if (opts.json) out.push({ file, error: shape });
+              else console.error(`error ${shape.code}: ${file}: ${shape.message}`);
             }
-          } catch (err) {
-            failed++;
-            const shape = err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'unexpected error' };
-            if (opts.json) out.push({ file, error: shape });
-            else console.error(`error ${shape.code}: ${file}: ${shape.message}`);
           }
+          if (opts.json) console.log(JSON.stringify({ results: out }, null, 2));
+          else console.log(model.summary.notice);
+        } catch (err) {
+          await engine.close();
+          fail(err);
         }
-        if (opts.json) console.log(JSON.stringify({ results: out }, null, 2));
-        else console.log(model.summary.notice);
-      } catch (err) {
         await engine.close();
-        fail(err);
-      }
-      await engine.close();
-      process.exitCode = failed ? 1 : 0;
-    });
+        process.exitCode = failed ? 1 : 0;
+      },
+    );
 
   program
     .command('info')

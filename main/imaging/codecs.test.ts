@@ -37,7 +37,20 @@ describe('decoding against pydicom + GDCM', () => {
       const ref = fx.reference(reference);
       const ours = img.storedFrame(0);
       // Two IDCT implementations may differ by a grey level; J2K/JPEG-LS decoders agree exactly.
-      expect(maxAbsDiff(ours, ref.data as ArrayLike<number>), name).toBeLessThanOrEqual(name.includes('baseline') ? 2 : 0);
+      expect(ours.length, name).toBe(ref.data.length);
+      expect(maxAbsDiff(ours, ref.data as ArrayLike<number>), name).toBeLessThanOrEqual(/baseline|extended/.test(name) ? 2 : 0);
+    }
+  });
+
+  it('names the one encoding it cannot decode: JPEG Extended with 12-bit samples', async () => {
+    await expect(loadImage(fx.file('grey12.extended'))).rejects.toMatchObject({ code: 'UNSUPPORTED_TRANSFER_SYNTAX', message: expect.stringContaining('JPEG Extended') });
+  });
+
+  it('reports the file photometric of colour converted for display', async () => {
+    for (const name of ['rgb.j2k-lossy', 'rgb.baseline']) {
+      const img = await loadImage(fx.file(name));
+      expect(img.info.photometric, name).toBe('RGB');
+      expect(img.dicom!.photometric, name).toMatch(/^(RGB|YBR_ICT|YBR_RCT|YBR_FULL_422|YBR_FULL)$/);
     }
   });
 

@@ -9,6 +9,7 @@ import { DEFAULT_MAX_IMAGE_BYTES, tooLarge } from './image';
 import { decodePool, type DecodePool } from './pool';
 import { decodeRaster } from './raster';
 import type { LoadedImage, StoredArray } from './types';
+import { rememberHeader } from './voi';
 
 /** Refuse files this large before reading them: no radiograph comes near it. */
 const MAX_FILE_BYTES = 2 * 1024 ** 3;
@@ -71,8 +72,10 @@ export async function loadImage(filePath: string, options: LoadOptions = {}): Pr
   }
   // DICOM with or without preamble, or a bare data set; the worker says if it is none of these.
   const decoded = await (options.pool ?? decodePool()).decode(filePath, limit);
+  const info = { ...decoded.info, imageId: decoded.sha256, fileName };
+  rememberHeader(info, decoded.header);
   return {
-    info: { ...decoded.info, imageId: decoded.sha256, fileName },
+    info,
     path: filePath,
     frame: frameGetter(decoded.display),
     storedFrame: frameGetter(decoded.stored),

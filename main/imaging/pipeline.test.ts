@@ -9,7 +9,7 @@ import { renderDisplay } from './export';
 import { decodeDicom } from './image';
 import { loadImage } from './load';
 import { makeSources } from './testdata/fixtures';
-import { voiLinear, voiLinearExact, voiSigmoid } from './voi';
+import { displayIntensities, voiLinear, voiLinearExact, voiSigmoid } from './voi';
 
 let src: ReturnType<typeof makeSources>;
 beforeAll(() => {
@@ -41,6 +41,20 @@ describe('VOI functions (PS3.3 C.11.2.1.2 and C.11.2.1.3)', () => {
     const { pixels } = renderDisplay(img, 0);
     const stored = img.storedFrame(0);
     for (let i = 0; i < stored.length; i += 97) expect(pixels[i]).toBe(Math.round(voiLinearExact(stored[i]!, 1500, 2000) * 255));
+  });
+});
+
+describe('display intensities for the model', () => {
+  it('apply Modality and VOI LUT Sequences, as the CLI rendering does, from the info alone', async () => {
+    for (const name of ['modality-lut', 'voi-lut', 'sigmoid', 'inverse']) {
+      const img = await loadImage(src.file(name));
+      const shown = displayIntensities(img.frame(0), img.info);
+      const { pixels } = renderDisplay(img, 0);
+      for (let i = 0; i < shown.length; i += 13) expect(Math.round(shown[i]! * 255), name).toBe(pixels[i]);
+    }
+    const inverse = await loadImage(src.file('inverse'));
+    const plain = { ...inverse.info, presentationLutShape: undefined };
+    expect(displayIntensities(inverse.frame(0), inverse.info)[0]! + displayIntensities(inverse.frame(0), plain)[0]!).toBeCloseTo(1, 6);
   });
 });
 

@@ -6,6 +6,16 @@ import type { DicomHeader, Lut, StoredArray } from './types';
 
 export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
 
+/**
+ * The DICOM attributes behind an ImageInfo that loadImage produced, so callers holding only the
+ * info (the inference service) still get Modality and VOI LUT Sequences applied.
+ */
+const headers = new WeakMap<ImageInfo, DicomHeader>();
+
+export function rememberHeader(info: ImageInfo, header: DicomHeader): void {
+  headers.set(info, header);
+}
+
 /** Maps a value through the linear VOI function onto [0, 1] (PS3.3 C.11.2.1.2.1). */
 export function voiLinear(x: number, center: number, width: number): number {
   if (width <= 1) return x <= center - 0.5 ? 0 : 1;
@@ -117,9 +127,10 @@ export function displayGrey(frame: StoredArray, p: DisplayPipeline): Float32Arra
  * Display intensities in [0, 1] for one frame: modality LUT, VOI, then MONOCHROME1 / INVERSE
  * inversion so that high always means bright. Colour frames (8-bit RGB) become luminance (Rec. 601).
  */
-export function displayIntensities(frame: StoredArray, info: ImageInfo, window: VoiWindow = info.windows[0]!, header?: DicomHeader): Float32Array {
+export function displayIntensities(frame: StoredArray, info: ImageInfo, window?: VoiWindow, header: DicomHeader | undefined = headers.get(info)): Float32Array {
   const n = info.width * info.height;
   if (info.samplesPerPixel === 3) {
+    window ??= info.windows[0]!;
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const l = 0.299 * frame[3 * i]! + 0.587 * frame[3 * i + 1]! + 0.114 * frame[3 * i + 2]!;
@@ -127,7 +138,7 @@ export function displayIntensities(frame: StoredArray, info: ImageInfo, window: 
     }
     return out;
   }
-  return displayGrey(frame, pipelineFor(info, header, { window }));
+  return displayGrey(frame, pipelineFor(info, header, window ? { window } : {}));
 }
 
 /** Whether a stored value is padding (PS3.3 C.7.5.1.1.2): the value, or the range it spans with the limit. */

@@ -2,6 +2,8 @@
 // Owns onnxruntime-node sessions, cached per model file, provider and thread count. Never imported
 // by Electron's main process: session.run blocks the calling thread.
 import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ResightError, type ExecutionProvider } from '../../preload/api';
 import type { HostRunRequest, HostTensor } from './host/protocol';
 import { gpuProvidersFor } from './providers';
@@ -11,6 +13,14 @@ export interface RunOutcome {
   providerUsed: string;
   fallbackReason?: string;
   runMs: number;
+}
+
+/** Where onnxruntime-node keeps a provider's shared library on Linux (e.g. after the CUDA opt-in). */
+function providerLibrary(name: string): string | undefined {
+  // The bundles are CommonJS; under an ESM test runner there is no require and auto keeps to bundled providers.
+  if (typeof require !== 'function') return undefined;
+  const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  return path.join(root, 'bin', 'napi-v6', process.platform, process.arch, `libonnxruntime_providers_${name}.so`);
 }
 
 interface CachedSession {
@@ -24,8 +34,13 @@ export class OrtRunner {
 
   private async create(modelPath: string, provider: ExecutionProvider, threads: number): Promise<CachedSession> {
     const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-    const backends = new Set(ort.listSupportedBackends().map((b) => b.name));
-    const wanted = provider === 'auto' ? gpuProvidersFor(process.platform) : provider === 'cpu' ? [] : [provider];
+    const supported = ort.listSupportedBackends();
+    const backends = new Set(supported.map((b) => b.name));
+    // auto only tries what this install ships (CUDA is an opt-in download): asking a missing
+    // provider library to load fills the log with errors for nothing.
+    const shipped = new Set(supported.filter((b) => b.bundled || existsSync(providerLibrary(b.name) ?? '')).map((b) => b.name));
+    const wanted =
+      provider === 'auto' ? gpuProvidersFor(process.platform).filter((p) => shipped.has(p)) : provider === 'cpu' ? [] : [provider];
     const failures: string[] = [];
     for (const name of wanted) {
       if (!backends.has(name)) {

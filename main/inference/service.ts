@@ -49,14 +49,20 @@ function toCamMap(labelId: string, method: CamMethod, raw: Float32Array, width: 
   return { labelId, method, width, height, values: Array.from(values), rawMax: max, extent: inputExtentOnImage(geometry) };
 }
 
-/** A gradient CAM (closed form, from the forward pass's features) of one label. */
-export function camFor(model: LoadedModel, analysis: Analysis, method: Exclude<CamMethod, 'occlusion'>, labelId: string): CamMap {
+/** A gradient CAM of one label at feature resolution, after ReLU, not normalised (logit units per cell). */
+export function rawCam(model: LoadedModel, analysis: Analysis, method: Exclude<CamMethod, 'occlusion'>, labelId: string): Float32Array {
   const c = labelIndex(model, labelId);
   const { features } = analysis;
   if (features.channels !== model.featureChannels) {
     throw new ResightError('MODEL_CARD_INVALID', `The model's features have ${features.channels} channels but its classifier expects ${model.featureChannels}.`);
   }
-  return toCamMap(labelId, method, camFromFeatures(method, features, model.weight, c), features.width, features.height, analysis.geometry);
+  return camFromFeatures(method, features, model.weight, c);
+}
+
+/** A gradient CAM (closed form, from the forward pass's features) of one label, normalised. */
+export function camFor(model: LoadedModel, analysis: Analysis, method: Exclude<CamMethod, 'occlusion'>, labelId: string): CamMap {
+  const { features } = analysis;
+  return toCamMap(labelId, method, rawCam(model, analysis, method, labelId), features.width, features.height, analysis.geometry);
 }
 
 /** Runs a batch of preprocessed inputs through the model. */
@@ -112,7 +118,27 @@ export interface OcclusionSettings {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Occlusion sensitivity of one label: forward-only, batched, progressive, cancellable. */
+/** Occlusion sensitivity of one label (raw logit drop per cell): forward-only, batched, progressive, cancellable. */
+export async function rawOcclusion(
+  engine: InferenceEngine,
+  model: LoadedModel,
+  input: ModelInput,
+  analysis: Analysis,
+  labelId: string,
+  settings: InferenceSettings,
+  occlusion: OcclusionSettings,
+): Promise<{ map: Float32Array; width: number; height: number }> {
+  const c = labelIndex(model, labelId);
+  const { channels, height, width } = model.card.input;
+  const result = await occlusionSensitivity(
+    input.input,
+    analysis.logits,
+    async (batch) => (await runBatch(engine, model, batch.map((b) => ({ input: b, geometry: input.geometry })), settings, 'interactive')).map((a) => a.logits),
+    { channels, height, width, ...occlusion },
+  );
+  return { map: result.maps[c]!, width: result.gridWidth, height: result.gridHeight };
+}
+
 export async function occlusionCam(
   engine: InferenceEngine,
   model: LoadedModel,
@@ -122,16 +148,12 @@ export async function occlusionCam(
   settings: InferenceSettings,
   occlusion: OcclusionSettings,
 ): Promise<CamMap> {
-  const c = labelIndex(model, labelId);
-  const { channels, height, width } = model.card.input;
-  const result = await occlusionSensitivity(
-    input.input,
-    analysis.logits,
-    async (batch) => (await runBatch(engine, model, batch.map((b) => ({ input: b, geometry: input.geometry })), settings, 'interactive')).map((a) => a.logits),
-    { channels, height, width, ...occlusion },
-  );
-  return toCamMap(labelId, 'occlusion', result.maps[c]!, result.gridWidth, result.gridHeight, input.geometry);
+  const r = await rawOcclusion(engine, model, input, analysis, labelId, settings, occlusion);
+  return toCamMap(labelId, 'occlusion', r.map, r.width, r.height, input.geometry);
 }
+
+/** Occlusion on a 224 px input: 32 px patches every 16 px → 169 forward passes in batches of 16. */
+export const OCCLUSION_DEFAULTS = { patch: 32, stride: 16, batchSize: 16 } as const;
 
 /** Small LRU of analyses (with their inputs) and of computed CAMs. */
 export class InferenceCache {

@@ -93,6 +93,9 @@ export async function makeFixtures(): Promise<Fixtures> {
   execFileSync('dcmcjpeg', ['+eb', file('rgb'), file('rgb.baseline')]);
   execFileSync('dcmcjpls', ['+en', file('grey12'), file('grey12.jpegls-near')]);
   execFileSync('gdcmconv', ['--j2k', '--lossy', '-q', '40', file('grey12'), file('grey12.j2k-lossy')]);
+  execFileSync('dcmcjpeg', ['+ee', file('grey8'), file('grey8.extended')]);
+  execFileSync('dcmcjpeg', ['+ee', file('grey12'), file('grey12.extended')]);
+  execFileSync('gdcmconv', ['--j2k', '--lossy', '-r', '8', file('rgb'), file('rgb.j2k-lossy')]);
   // GDCM hands JPEG colour back as YCbCr; dcmtk's decoder converts it to RGB, as Resight does.
   execFileSync('dcmdjpeg', [file('rgb.baseline'), file('rgb.baseline.dcmdjpeg')]);
   const lossy = [
@@ -100,6 +103,8 @@ export async function makeFixtures(): Promise<Fixtures> {
     { name: 'rgb.baseline', reference: 'rgb.baseline.dcmdjpeg' },
     { name: 'grey12.jpegls-near', reference: 'grey12.jpegls-near' },
     { name: 'grey12.j2k-lossy', reference: 'grey12.j2k-lossy' },
+    { name: 'grey8.extended', reference: 'grey8.extended' },
+    { name: 'rgb.j2k-lossy', reference: 'rgb.j2k-lossy' },
   ];
 
   execFileSync(python, [script, 'reference', dir]);
