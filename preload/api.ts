@@ -157,11 +157,24 @@ export const ModelSummary = z.object({
   placeholder: z.boolean(),
   /** One line for the badge, e.g. "Demo model trained on synthetic phantoms — not for clinical use". */
   notice: z.string(),
+  /** Shipped with Resight (read-only) or imported by a user. */
+  source: z.enum(['bundled', 'user']).optional(),
+  /** The model inference uses now. */
+  active: z.boolean().optional(),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 
 export const ExecutionProvider = z.enum(['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProvider = z.infer<typeof ExecutionProvider>;
+
+export const Settings = z.object({
+  provider: ExecutionProvider,
+  /** CPU threads for inference; null means all cores but one. */
+  threads: z.number().int().min(1).max(256).nullable(),
+  /** The model to use; null means the first bundled one. */
+  activeModel: z.object({ id: z.string(), version: z.string() }).nullable(),
+});
+export type Settings = z.infer<typeof Settings>;
 
 export const Finding = z.object({
   labelId: z.string(),
@@ -258,6 +271,11 @@ export const api = {
     true,
   ),
   'models.list': call(NoInput, z.array(ModelSummary)),
+  /** Copies a model card and its ONNX file into the user's models folder after checking both. */
+  'models.import': call(z.object({ cardPath: FilePath }).strict(), ModelSummary),
+  'models.setActive': call(z.object({ id: z.string().min(1).max(128), version: z.string().min(1).max(64) }).strict(), ModelSummary),
+  'settings.get': call(NoInput, Settings),
+  'settings.set': call(Settings.partial().strict(), Settings),
   'inference.run': call(
     z
       .object({

@@ -15,6 +15,7 @@ import type { Handlers } from './dispatch';
 import { EventHub } from './events';
 import { feedbackHandlers } from './feedback';
 import { inferenceHandlers } from './inference';
+import { applySettings, loadSettings, settingsHandlers } from './settings';
 import { studiesHandlers } from './studies';
 
 export interface BackendOptions {
@@ -44,8 +45,16 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const store = new Store(await openDatabase(path.join(opts.dataDir, DATABASE_FILE), opts.sqliteNativeBinding));
   const engine = new HostClient(opts.hostSpawner, (status) => events.emit('inference.hostStatus', status));
   const cache = new ImageCache();
-  const registry = new ModelRegistry([opts.modelsDir]);
-  const settings: InferenceSettings = { provider: opts.inference?.provider ?? 'auto', threads: opts.inference?.threads ?? defaultThreads() };
+  const userModelsDir = path.join(opts.dataDir, 'models');
+  const registry = new ModelRegistry([
+    { dir: opts.modelsDir, source: 'bundled' },
+    { dir: userModelsDir, source: 'user' },
+  ]);
+  // Stored settings first; flags given at start-up (CLI, tests) win for this run.
+  const settings: InferenceSettings = { provider: 'auto', threads: defaultThreads() };
+  applySettings(loadSettings(store), settings);
+  if (opts.inference?.provider) settings.provider = opts.inference.provider;
+  if (opts.inference?.threads) settings.threads = opts.inference.threads;
   const studies = { samplesDir: opts.samplesDir, cache, store };
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -56,7 +65,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       platform: `${os.platform()}-${os.arch()}`,
     }),
     ...studiesHandlers(studies),
-    ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log }),
+    ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log, activeModel: () => loadSettings(store).activeModel }),
+    ...settingsHandlers({ store, registry, live: settings, userModelsDir }),
     ...feedbackHandlers(store),
   };
   return {

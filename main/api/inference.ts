@@ -15,9 +15,11 @@ export interface InferenceDeps extends StudiesDeps {
   store: Store;
   events: EventHub;
   log: (line: string) => void;
+  /** The reader's chosen model, if any. */
+  activeModel: () => { id: string; version: string } | null;
 }
 
-export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.list' | 'inference.run' | 'inference.cam' | 'inference.cancel'> {
+export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'inference.run' | 'inference.cam' | 'inference.cancel'> {
   const cache = new InferenceCache();
   const running = new Map<string, AbortController>();
 
@@ -35,9 +37,8 @@ export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.l
   };
 
   return {
-    'models.list': async () => (await deps.registry.list()).map((m) => m.summary),
     'inference.run': async ({ imageId, frame, camLabelId }, ctx): Promise<InferenceResult> => {
-      const model = await deps.registry.active();
+      const model = await deps.registry.active(deps.activeModel());
       const { analysis } = await analyse(model, imageId, frame);
       const cams: Record<string, CamMap> = {};
       for (const label of model.card.labels) cams[label.id] = camFor(model, analysis, 'gradcam', label.id);
@@ -63,7 +64,7 @@ export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'models.l
         resultId: stored.resultId,
         imageId,
         frame,
-        model: model.summary,
+        model: { ...model.summary, active: true },
         provider: { requested: deps.settings.provider, used: analysis.providerUsed },
         findings: analysis.findings,
         cam,

@@ -1,7 +1,7 @@
 // Runs in main, the server, the CLI and tests. Finds model cards in the models folders, checks
 // each against its ONNX file (sha256, classifier weights) and loads them on first use.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type ModelSummary } from '../../preload/api';
 import { cardNotice, parseModelCard, type ModelCard } from './card';
@@ -66,42 +66,61 @@ export async function loadModel(cardPath: string): Promise<LoadedModel> {
   };
 }
 
+export interface ModelFolder {
+  dir: string;
+  source: 'bundled' | 'user';
+}
+
 export class ModelRegistry {
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
+  private readonly folders: ModelFolder[];
 
-  constructor(private readonly folders: string[]) {}
+  /** Plain paths count as bundled folders. */
+  constructor(folders: Array<string | ModelFolder>) {
+    this.folders = folders.map((f) => (typeof f === 'string' ? { dir: f, source: 'bundled' as const } : f));
+  }
 
-  /** Card files found in the folders, sorted by name. */
-  async cardPaths(): Promise<string[]> {
-    const found: string[] = [];
+  /** Card files found in the folders (user models one folder deeper), sorted by name. */
+  async cardPaths(): Promise<Array<{ path: string; source: 'bundled' | 'user' }>> {
+    const found: Array<{ path: string; source: 'bundled' | 'user' }> = [];
     for (const folder of this.folders) {
-      let names: string[] = [];
-      try {
-        names = await readdir(folder);
-      } catch {
-        continue;
+      const dirs = [folder.dir];
+      if (folder.source === 'user') {
+        try {
+          for (const e of await readdir(folder.dir, { withFileTypes: true })) if (e.isDirectory()) dirs.push(path.join(folder.dir, e.name));
+        } catch {
+          continue;
+        }
       }
-      for (const name of names.sort()) if (name.endsWith('.json')) found.push(path.join(folder, name));
+      for (const dir of dirs.sort()) {
+        let names: string[] = [];
+        try {
+          names = await readdir(dir);
+        } catch {
+          continue;
+        }
+        for (const name of names.sort()) if (name.endsWith('.json')) found.push({ path: path.join(dir, name), source: folder.source });
+      }
     }
     return found;
   }
 
-  load(cardPath: string): Promise<LoadedModel> {
+  load(cardPath: string, source: 'bundled' | 'user' = 'bundled'): Promise<LoadedModel> {
     let p = this.loaded.get(cardPath);
     if (!p) {
-      p = loadModel(cardPath);
+      p = loadModel(cardPath).then((m) => ({ ...m, summary: { ...m.summary, source } }));
       this.loaded.set(cardPath, p);
       p.catch(() => this.loaded.delete(cardPath));
     }
     return p;
   }
 
-  /** Every valid model; invalid cards are skipped (and reported by `problems`). */
+  /** Every valid model; an invalid card is skipped so one bad import cannot hide the others. */
   async list(): Promise<LoadedModel[]> {
     const out: LoadedModel[] = [];
-    for (const p of await this.cardPaths()) {
+    for (const c of await this.cardPaths()) {
       try {
-        out.push(await this.load(p));
+        out.push(await this.load(c.path, c.source));
       } catch {
         continue;
       }
@@ -109,18 +128,44 @@ export class ModelRegistry {
     return out;
   }
 
-  /** The model used when none is chosen: the first valid one. */
-  async active(): Promise<LoadedModel> {
-    const paths = await this.cardPaths();
+  /** The chosen model when it is installed, else the first valid one. */
+  async active(preferred?: { id: string; version: string } | null): Promise<LoadedModel> {
+    if (preferred) {
+      const match = (await this.list()).find((m) => m.card.id === preferred.id && m.card.version === preferred.version);
+      if (match) return match;
+    }
     let firstError: unknown;
-    for (const p of paths) {
+    for (const c of await this.cardPaths()) {
       try {
-        return await this.load(p);
+        return await this.load(c.path, c.source);
       } catch (err) {
         firstError ??= err;
       }
     }
     if (firstError instanceof ResightError) throw firstError;
     throw new ResightError('MODEL_NOT_FOUND', 'No model is installed. Reinstall Resight or import a model.');
+  }
+
+  /**
+   * Copies a card and its ONNX file into `<userDir>/<id>-<version>/` after validating both, then
+   * checks the copy's sha256 against the original so a torn copy is never used.
+   */
+  async importModel(cardPath: string, userDir: string): Promise<LoadedModel> {
+    const source = await loadModel(cardPath);
+    if ((await this.list()).some((m) => m.card.id === source.card.id && m.card.version === source.card.version)) {
+      throw new ResightError('INVALID_ARGUMENT', `A model ${source.card.id} ${source.card.version} is already installed; give the new one another version.`);
+    }
+    const target = path.join(userDir, `${source.card.id}-${source.card.version}`);
+    await mkdir(target, { recursive: true });
+    const onnxName = path.basename(source.onnxPath);
+    await copyFile(source.onnxPath, path.join(target, onnxName));
+    const card = { ...(JSON.parse(await readFile(cardPath, 'utf8')) as object), file: onnxName, sha256: source.sha256 };
+    await writeFile(path.join(target, `${source.card.id}.json`), JSON.stringify(card, null, 2));
+    try {
+      return await this.load(path.join(target, `${source.card.id}.json`), 'user');
+    } catch (err) {
+      await rm(target, { recursive: true, force: true });
+      throw err;
+    }
   }
 }

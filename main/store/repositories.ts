@@ -201,6 +201,25 @@ export class Store {
     };
   }
 
+  /** A stored setting, or undefined when never set. Values are JSON, validated by the caller. */
+  getSetting(key: string): unknown {
+    const row = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').get(key) as { value_json: string } | undefined;
+    return row ? (JSON.parse(row.value_json) as unknown) : undefined;
+  }
+
+  setSetting(key: string, value: unknown, actor: string): void {
+    guard('the setting', () =>
+      this.db.transaction(() => {
+        const at = now();
+        const before = this.getSetting(key);
+        this.db
+          .prepare('INSERT INTO settings (key, value_json, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
+          .run(key, JSON.stringify(value), at, actor);
+        appendAudit(this.db, { actor, action: 'setting.change', entity: 'setting', entityId: key, before, after: value }, at);
+      })(),
+    );
+  }
+
   close(): void {
     this.db.close();
   }
