@@ -1,14 +1,22 @@
 // Runs in tests. `resight info`, `resight decode` and `resight render` as other checks call them:
 // arrays against pydicom + GDCM, renderings against dcmtk's dcm2pnm, errors as one typed line.
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '../imaging/npy';
 import { makeFixtures, type Fixtures } from '../imaging/testdata/fixtures';
-import { repoRoot } from '../testing/fixtures';
+import { repoRoot, samplesDir } from '../testing/fixtures';
+
+const sampleFilms = (() => {
+  try {
+    return readdirSync(samplesDir).filter((f) => f.endsWith('.dcm'));
+  } catch {
+    return [];
+  }
+})();
 
 const cli = path.join(repoRoot, 'dist', 'cli', 'resight.cjs');
 const run = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
@@ -130,6 +138,21 @@ describe('resight render', () => {
       let close = 0;
       for (let i = 0; i < a.length; i++) if (Math.abs(a[i]! - b[i]!) <= 1) close++;
       expect(close / a.length, `${name} ${ours.join(' ')}`).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
+  it.skipIf(sampleFilms.length === 0)('matches dcm2pnm on the sample radiographs under their own window', async () => {
+    for (const film of sampleFilms) {
+      const mine = path.join(fx.dir, `${film}.ours.png`);
+      const ref = path.join(fx.dir, `${film}.dcmtk.png`);
+      expect((await run('render', path.join(samplesDir, film), '--out', mine)).code).toBe(0);
+      execFileSync('dcm2pnm', ['+Wi', '1', '+on', path.join(samplesDir, film), ref]);
+      const a = await grey(mine);
+      const b = await grey(ref);
+      expect(a.length, film).toBe(b.length);
+      let close = 0;
+      for (let i = 0; i < a.length; i++) if (Math.abs(a[i]! - b[i]!) <= 1) close++;
+      expect(close / a.length, film).toBeGreaterThanOrEqual(0.999);
     }
   });
 

@@ -3,7 +3,7 @@
 // reference .npy arrays. Computed per run, not committed: the inputs are a few kB and the tools
 // come from Debian (dcmtk, python3-pydicom, python3-gdcm, libgdcm-tools).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import openjphFactory from '@cornerstonejs/codec-openjph/wasmjs';
@@ -67,6 +67,27 @@ export function makeSources(): { dir: string; file(name: string): string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-sources-'));
   execFileSync(python, [script, 'make', dir]);
   return { dir, file: (name) => path.join(dir, `${name}.dcm`) };
+}
+
+/**
+ * The repository's sample radiographs (assets/samples/*.dcm) in every lossless encoding, with
+ * pydicom + GDCM references: real-sized films next to the small synthetic fixtures.
+ */
+export async function makeSampleFixtures(samplesDir: string, names: string[]): Promise<Fixtures> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-samples-'));
+  const file = (name: string): string => path.join(dir, `${name}.dcm`);
+  const lossless: Fixtures['lossless'] = [];
+  for (const name of names) {
+    copyFileSync(path.join(samplesDir, `${name}.dcm`), file(name));
+    for (const [suffix, tool, args] of LOSSLESS) {
+      execFileSync(tool, [...args, file(name), file(`${name}.${suffix}`)]);
+      lossless.push({ name: `${name}.${suffix}`, reference: `${name}.${suffix}` });
+    }
+    await encodeHtj2k(dir, name);
+    lossless.push({ name: `${name}.htj2k`, reference: name });
+  }
+  execFileSync(python, [script, 'reference', dir]);
+  return { dir, file, reference: (name) => decodeNpy(new Uint8Array(readFileSync(path.join(dir, `${name}.npy`)))), lossless, lossy: [] };
 }
 
 export async function makeFixtures(): Promise<Fixtures> {
