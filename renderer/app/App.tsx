@@ -3,7 +3,7 @@
 import { useEffect } from 'react';
 import { call, getTransport, onEvent } from '../api/client';
 import { FeedbackPanel } from '../panels/FeedbackPanel';
-import { FindingsPanel } from '../panels/FindingsPanel';
+import { FindingsPanel, ModelPanel } from '../panels/FindingsPanel';
 import { SamplesPanel } from '../panels/SamplesPanel';
 import { useFindings } from '../state/findings';
 import { useSession } from '../state/session';
@@ -66,8 +66,11 @@ export function App() {
         <SamplesPanel />
         <ImageView renderer={rendererChoice()} />
         <aside className="panel right" aria-label="Findings and review">
-          <FindingsPanel />
-          <FeedbackPanel />
+          <ModelPanel />
+          <div className="panel-scroll">
+            <FindingsPanel />
+            <FeedbackPanel />
+          </div>
         </aside>
       </main>
       <Notices />

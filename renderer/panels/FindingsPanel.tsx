@@ -1,29 +1,39 @@
 // Runs in the renderer. What the model says about the open image, and plainly what the model is:
 // id, version, provider, its notice, and that this is decision support.
-import type { Finding, ModelSummary } from '../../preload/api';
+import type { Finding } from '../../preload/api';
 import { useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 
-function ModelBadge({ model, provider, known }: { model: ModelSummary | null; provider: string | null; known: boolean }) {
-  if (!model) return <div className="model-badge muted">{known ? 'No model is installed' : 'Model not loaded yet'}</div>;
+/** The model's identity, its notice and what it is for; shown whether or not it has run. */
+export function ModelPanel() {
+  const model = useFindings((s) => s.result?.model ?? s.model);
+  const known = useFindings((s) => s.modelsLoaded);
+  const provider = useFindings((s) => s.result?.provider.used ?? null);
   return (
-    <div className="model-info">
-      {model.placeholder && (
-        <div className="placeholder-warning" role="status">
-          UNTRAINED PLACEHOLDER MODEL
-          <small>Its outputs are random and mean nothing.</small>
+    <section className="model-header" aria-label="Model">
+      <h2>AI model</h2>
+      {model ? (
+        <div className="model-info">
+          {model.placeholder && (
+            <div className="placeholder-warning" role="status">
+              UNTRAINED PLACEHOLDER MODEL
+              <small>Its outputs are random and mean nothing.</small>
+            </div>
+          )}
+          <div className="model-badge" data-testid="model-badge" title={`ONNX sha256 ${model.sha256}`}>
+            <span className="model-id">{model.id}</span>
+            <span className="model-version">v{model.version}</span>
+            {provider && <span className="model-provider">{provider}</span>}
+          </div>
+          <p className="model-notice">{model.notice}</p>
+          <p className="decision-support">Decision support — not a diagnosis</p>
         </div>
+      ) : (
+        <div className="model-badge muted">{known ? 'No model is installed' : 'Model not loaded yet'}</div>
       )}
-      <div className="model-badge" data-testid="model-badge" title={`ONNX sha256 ${model.sha256}`}>
-        <span className="model-id">{model.id}</span>
-        <span className="model-version">v{model.version}</span>
-        {provider && <span className="model-provider">{provider}</span>}
-      </div>
-      <p className="model-notice">{model.notice}</p>
-      <p className="decision-support">Decision support — not a diagnosis</p>
-    </div>
+    </section>
   );
 }
 
@@ -60,13 +70,11 @@ function FindingRow({ finding, top, selected, onSelect }: { finding: Finding; to
 export function FindingsPanel() {
   const info = useStudy((s) => s.info);
   const { model, modelsLoaded, result, selectedLabelId, running, loadingCam, run, select } = useFindings();
-  const shownModel = result?.model ?? model;
-  const noModel = modelsLoaded && !shownModel;
+  const noModel = modelsLoaded && !(result?.model ?? model);
 
   return (
     <section className="findings" aria-label="Model findings">
-      <h2>AI findings</h2>
-      <ModelBadge model={shownModel} provider={result?.provider.used ?? null} known={modelsLoaded} />
+      <h2>Findings</h2>
       <button
         type="button"
         className="primary wide"

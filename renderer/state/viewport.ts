@@ -33,8 +33,11 @@ interface ViewportState {
   setThreshold(threshold: number): void;
 }
 
-/** DICOM's linear VOI needs width ≥ 1; keep drags from collapsing it. */
-export const MIN_WINDOW_WIDTH = 1;
+/**
+ * The contract wants a positive width; LINEAR treats any width up to 1 as a threshold, while
+ * LINEAR_EXACT and SIGMOID (and float data) use widths below 1.
+ */
+export const MIN_WINDOW_WIDTH = 1e-6;
 
 const fromVoi = (w: VoiWindow): DisplayWindow => ({ center: w.center, width: Math.max(MIN_WINDOW_WIDTH, w.width) });
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));

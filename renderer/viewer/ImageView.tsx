@@ -76,6 +76,8 @@ function CornerOverlays() {
   const heatmapVisible = useViewport((s) => s.heatmap.visible);
   const camName = useFindings((s) => s.result?.findings.find((f) => f.labelId === s.cam?.labelId)?.name ?? s.cam?.labelId);
   if (!info) return null;
+  // The shader applies rescale and a window; a file's own lookup tables are the backend's to show.
+  const fileLut = !!info.lookupTables && (info.lookupTables.modality || info.lookupTables.voi > 0);
   return (
     <>
       <div className="corner top-left">
@@ -87,8 +89,12 @@ function CornerOverlays() {
         <div>{info.photometric}</div>
       </div>
       {win && (
-        <div className="corner bottom-left" data-testid="window-readout">
-          W {formatValue(win.width, win.width)} · L {formatValue(win.center, win.width)}
+        <div className="corner bottom-left">
+          {fileLut && <div className="warn">LUT in file not applied here</div>}
+          <div data-testid="window-readout">
+            W {formatValue(win.width, win.width)} · L {formatValue(win.center, win.width)}
+            {info.voiLutFunction && info.voiLutFunction !== 'LINEAR' ? ` · ${info.voiLutFunction}` : ''}
+          </div>
         </div>
       )}
       {cam && heatmapVisible && (

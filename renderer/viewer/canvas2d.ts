@@ -5,7 +5,7 @@ import { buildRamp, RAMP_SIZE } from './colormap';
 import { fitRect } from './layout';
 import type { ViewImage } from './pixels';
 import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
-import { displayValue, voiLinear, type DisplayParams } from './voi';
+import { applyVoi, displayValue, type DisplayParams } from './voi';
 
 const css = (rgb: readonly number[]) => `rgb(${rgb.map((v) => Math.round(v * 255)).join(' ')})`;
 
@@ -40,7 +40,7 @@ export class Canvas2DRenderer implements ImageRenderer {
   }
 
   private renderGrey(image: ViewImage, d: DisplayParams): void {
-    const key = `${d.slope}|${d.intercept}|${d.center}|${d.width}|${d.invert}`;
+    const key = `${d.slope}|${d.intercept}|${d.center}|${d.width}|${d.voiFunction}|${d.invert}`;
     if (key === this.greyKey) return;
     this.greyKey = key;
     this.grey.width = image.width;
@@ -58,7 +58,7 @@ export class Canvas2DRenderer implements ImageRenderer {
       }
     } else {
       for (let i = 0; i < n * 4; i++) {
-        px[i] = i % 4 === 3 ? 255 : Math.round(voiLinear(image.rgba[i] as number, d.center, d.width) * 255);
+        px[i] = i % 4 === 3 ? 255 : Math.round(applyVoi(d.voiFunction, image.rgba[i] as number, d.center, d.width) * 255);
       }
     }
     g.putImageData(out, 0, 0);
@@ -96,10 +96,18 @@ export class Canvas2DRenderer implements ImageRenderer {
     ctx.drawImage(this.grey, r.x, r.y, r.width, r.height);
     if (p.overlay.visible && cam) {
       this.renderHeat(cam, p.overlay.threshold);
+      // The CAM grid covers cam.extent (image pixels), which may reach past the image.
+      const sx = r.width / image.width;
+      const sy = r.height / image.height;
+      const { x0, y0, x1, y1 } = cam.extent;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(r.x, r.y, r.width, r.height);
+      ctx.clip();
       ctx.imageSmoothingEnabled = true;
       ctx.globalAlpha = p.overlay.opacity;
-      ctx.drawImage(this.heat, r.x, r.y, r.width, r.height);
-      ctx.globalAlpha = 1;
+      ctx.drawImage(this.heat, r.x + x0 * sx, r.y + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy);
+      ctx.restore();
     }
     return true;
   }

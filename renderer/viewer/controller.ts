@@ -8,10 +8,10 @@ import { useViewport } from '../state/viewport';
 import { Canvas2DRenderer } from './canvas2d';
 import { toViewImage } from './pixels';
 import type { ImageRenderer } from './renderer';
-import { isMonochrome1, type DisplayParams } from './voi';
+import { isInverted, type DisplayParams } from './voi';
 import { WebGLRenderer } from './webgl';
 
-const NEUTRAL: DisplayParams = { slope: 1, intercept: 0, center: 0.5, width: 1, invert: false };
+const NEUTRAL: DisplayParams = { slope: 1, intercept: 0, center: 0.5, width: 1, voiFunction: 'LINEAR', invert: false };
 
 export type RendererChoice = 'auto' | 'canvas2d';
 
@@ -47,7 +47,8 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
             intercept: info.rescaleIntercept,
             center: win.center,
             width: win.width,
-            invert: isMonochrome1(info.photometric),
+            voiFunction: info.voiLutFunction ?? 'LINEAR',
+            invert: isInverted(info),
           }
         : NEUTRAL;
     const pixelAspect = info?.spacing ? info.spacing.row / info.spacing.column : 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayValue, isMonochrome1, voiLinear } from './voi';
+import { displayValue, isInverted, voiLinear, voiLinearExact, voiSigmoid } from './voi';
 
 // DICOM PS3.3 C.11.2.1.2.1, written out piecewise as the standard states it, as the reference.
 function standardLinear(x: number, c: number, w: number): number {
@@ -42,20 +42,45 @@ describe('voiLinear', () => {
 describe('displayValue', () => {
   it('applies the modality LUT before the window', () => {
     // Stored 1064 with slope 1 / intercept -1024 is 40 HU: the centre of a 40/400 window.
-    const p = { slope: 1, intercept: -1024, center: 40, width: 400, invert: false };
+    const p = { slope: 1, intercept: -1024, center: 40, width: 400, voiFunction: 'LINEAR' as const, invert: false };
     expect(displayValue(1064, p)).toBeCloseTo(voiLinear(40, 40, 400), 12);
     expect(displayValue(0, p)).toBe(0);
   });
 
   it('inverts for MONOCHROME1 after the window', () => {
-    const p = { slope: 2, intercept: 0, center: 100, width: 200, invert: true };
+    const p = { slope: 2, intercept: 0, center: 100, width: 200, voiFunction: 'LINEAR' as const, invert: true };
     expect(displayValue(0, p)).toBe(1);
     expect(displayValue(500, p)).toBe(0);
   });
 
-  it('recognises MONOCHROME1 however it is padded or cased', () => {
-    expect(isMonochrome1('MONOCHROME1 ')).toBe(true);
-    expect(isMonochrome1('monochrome1')).toBe(true);
-    expect(isMonochrome1('MONOCHROME2')).toBe(false);
+  it('uses the VOI function the file names', () => {
+    const base = { slope: 1, intercept: 0, center: 100, width: 50, invert: false };
+    expect(displayValue(110, { ...base, voiFunction: 'LINEAR_EXACT' })).toBeCloseTo(0.7, 12);
+    expect(displayValue(110, { ...base, voiFunction: 'SIGMOID' })).toBeCloseTo(1 / (1 + Math.exp(-0.8)), 12);
+  });
+});
+
+describe('other VOI functions', () => {
+  it('LINEAR_EXACT has no half-unit offsets and takes widths below 1', () => {
+    expect(voiLinearExact(75, 100, 50)).toBe(0);
+    expect(voiLinearExact(100, 100, 50)).toBe(0.5);
+    expect(voiLinearExact(125, 100, 50)).toBe(1);
+    expect(voiLinearExact(0.25, 0.5, 0.5)).toBe(0);
+    expect(voiLinearExact(0.6, 0.5, 0.5)).toBeCloseTo(0.7, 12);
+  });
+
+  it('SIGMOID is one half at the centre and symmetric about it', () => {
+    expect(voiSigmoid(40, 40, 400)).toBe(0.5);
+    expect(voiSigmoid(140, 40, 400) + voiSigmoid(-60, 40, 400)).toBeCloseTo(1, 12);
+  });
+});
+
+describe('isInverted', () => {
+  it('inverts MONOCHROME1 however it is padded or cased, and INVERSE, but never twice', () => {
+    expect(isInverted({ photometric: 'MONOCHROME1 ' })).toBe(true);
+    expect(isInverted({ photometric: 'monochrome1' })).toBe(true);
+    expect(isInverted({ photometric: 'MONOCHROME2' })).toBe(false);
+    expect(isInverted({ photometric: 'MONOCHROME2', presentationLutShape: 'INVERSE' })).toBe(true);
+    expect(isInverted({ photometric: 'MONOCHROME1', presentationLutShape: 'INVERSE' })).toBe(true);
   });
 });

@@ -7,6 +7,10 @@ import { buildRamp, RAMP_SIZE } from './colormap';
 import { fitRect } from './layout';
 import type { ViewImage } from './pixels';
 import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
+import type { VoiFunction } from './voi';
+
+/** Order matches u_voiFn in the shader. */
+const VOI_FUNCTIONS: readonly VoiFunction[] = ['LINEAR', 'LINEAR_EXACT', 'SIGMOID'];
 
 /** Width, in CAM units, of the fade-in just above the threshold. */
 const EDGE = '0.04';
@@ -33,17 +37,22 @@ uniform float u_slope;
 uniform float u_intercept;
 uniform float u_center;
 uniform float u_width;
+uniform int u_voiFn;         // 0 LINEAR, 1 LINEAR_EXACT, 2 SIGMOID
 uniform bool u_invert;
 
 uniform sampler2D u_cam;     // R32F, values 0..1, fetched by texel
 uniform ivec2 u_camSize;
+uniform vec2 u_imageSize;
+uniform vec4 u_camExtent;    // the rectangle (image pixels) the CAM grid covers: x0, y0, x1, y1
 uniform sampler2D u_ramp;    // 256 x 1 RGBA8
 uniform bool u_showCam;
 uniform float u_opacity;
 uniform float u_threshold;
 
-// DICOM PS3.3 C.11.2.1.2.1, linear; width 1 is a threshold.
+// DICOM PS3.3 C.11.2.1.2.1 and C.11.2.1.3; LINEAR's width 1 is a threshold.
 float voi(float x) {
+  if (u_voiFn == 2) return 1.0 / (1.0 + exp(-4.0 * (x - u_center) / u_width));
+  if (u_voiFn == 1) return clamp((x - u_center) / u_width + 0.5, 0.0, 1.0);
   if (u_width <= 1.0) return x <= u_center - 0.5 ? 0.0 : 1.0;
   return clamp((x - (u_center - 0.5)) / (u_width - 1.0) + 0.5, 0.0, 1.0);
 }
@@ -72,8 +81,11 @@ void main() {
     float y = voi(texture(u_image, v_uv).r * u_slope + u_intercept);
     color = vec3(u_invert ? 1.0 - y : y);
   }
-  if (u_showCam) {
-    float v = camAt(v_uv);
+  // Where this image point falls on the CAM grid (which may extend over letterbox padding).
+  vec2 camUv = (v_uv * u_imageSize - u_camExtent.xy) / (u_camExtent.zw - u_camExtent.xy);
+  bool onCam = all(greaterThanEqual(camUv, vec2(0.0))) && all(lessThanEqual(camUv, vec2(1.0)));
+  if (u_showCam && onCam) {
+    float v = camAt(camUv);
     if (v >= u_threshold && v > 0.0) {
       vec3 heat = texture(u_ramp, vec2((v * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
       // A short ramp above the threshold softens the cut edge without showing values below it.
@@ -92,9 +104,12 @@ const UNIFORMS = [
   'u_intercept',
   'u_center',
   'u_width',
+  'u_voiFn',
   'u_invert',
   'u_cam',
   'u_camSize',
+  'u_imageSize',
+  'u_camExtent',
   'u_ramp',
   'u_showCam',
   'u_opacity',
@@ -249,6 +264,7 @@ export class WebGLRenderer implements ImageRenderer {
     gl.uniform1f(loc.u_intercept, p.display.intercept);
     gl.uniform1f(loc.u_center, p.display.center);
     gl.uniform1f(loc.u_width, p.display.width);
+    gl.uniform1i(loc.u_voiFn, VOI_FUNCTIONS.indexOf(p.display.voiFunction));
     gl.uniform1i(loc.u_invert, p.display.invert ? 1 : 0);
 
     const showCam = p.overlay.visible && cam !== null && gpu.cam !== null;
@@ -257,6 +273,9 @@ export class WebGLRenderer implements ImageRenderer {
     gl.bindTexture(gl.TEXTURE_2D, showCam ? gpu.cam : null);
     gl.uniform1i(loc.u_cam, 1);
     gl.uniform2i(loc.u_camSize, cam?.width ?? 1, cam?.height ?? 1);
+    gl.uniform2f(loc.u_imageSize, image.width, image.height);
+    const ext = cam?.extent ?? { x0: 0, y0: 0, x1: image.width, y1: image.height };
+    gl.uniform4f(loc.u_camExtent, ext.x0, ext.y0, ext.x1, ext.y1);
     gl.activeTexture(gl.TEXTURE2);
     gl.bindTexture(gl.TEXTURE_2D, gpu.ramp);
     gl.uniform1i(loc.u_ramp, 2);
