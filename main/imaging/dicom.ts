@@ -197,12 +197,13 @@ export function parseDicomFile(bytes: Uint8Array): ParsedFile {
   const centers = numbers(from('x00281050'), 'x00281050');
   const widths = numbers(from('x00281051'), 'x00281051');
   const explanations = strings(from('x00281055'), 'x00281055');
+  const voiFunction = (text(from('x00281056'), 'x00281056') ?? 'LINEAR').toUpperCase();
+  // LINEAR and SIGMOID need a width of at least 1, LINEAR_EXACT above 0 (PS3.3 C.11.2.1.2-3); other pairs are skipped.
+  const minWidth = voiFunction === 'LINEAR_EXACT' ? Number.MIN_VALUE : 1;
   const windows = [];
   for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
-    // A width below 1 is not a window (PS3.3 C.11.2.1.2); such pairs are skipped.
-    if (widths[i]! >= 1) windows.push({ center: centers[i]!, width: widths[i]!, ...(explanations[i] ? { explanation: explanations[i] } : {}) });
+    if (widths[i]! >= minWidth) windows.push({ center: centers[i]!, width: widths[i]!, ...(explanations[i] ? { explanation: explanations[i] } : {}) });
   }
-  const voiFunction = (text(from('x00281056'), 'x00281056') ?? 'LINEAR').toUpperCase();
   const paddingEl = ds.elements['x00280120'];
   const readPadding = (tag: string): number | undefined =>
     ds.elements[tag] && ds.elements[tag]!.length >= 2 ? (signed ? ds.int16(tag) : ds.uint16(tag)) : undefined;

@@ -24,10 +24,12 @@ export interface DecodeResult extends DecodedDicom {
 
 /** Where the bundled worker lives: beside any dist/<target>/ bundle, or dist/ from the sources. */
 export function workerScript(): string {
+  const here = [path.join(__dirname, 'decode-worker.cjs'), path.join(__dirname, '..', 'imaging', 'decode-worker.cjs')];
   const candidates = [
     process.env.RESIGHT_DECODE_WORKER,
-    path.join(__dirname, 'decode-worker.cjs'),
-    path.join(__dirname, '..', 'imaging', 'decode-worker.cjs'),
+    // Packaged: a worker script unpacked beside app.asar loads without asar support in the worker.
+    ...here.map((p) => p.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`)),
+    ...here,
     path.resolve(__dirname, '..', '..', 'dist', 'imaging', 'decode-worker.cjs'),
   ].filter((p): p is string => !!p);
   const found = candidates.find((p) => existsSync(p));
