@@ -50,8 +50,8 @@ describe('import rules', () => {
     for (const f of all) {
       for (const spec of specifiers(f)) {
         const t = target(f, spec);
-        // vite.config.ts is build tooling that runs in Node, not renderer code.
-        const rendererCode = f.startsWith('renderer/') && f !== 'renderer/vite.config.ts';
+        // vite.config.mts is build tooling that runs in Node, not renderer code.
+        const rendererCode = f.startsWith('renderer/') && f !== 'renderer/vite.config.mts';
         if (rendererCode && (t.startsWith('main/') || t === 'main' || spec.startsWith('node:'))) bad.push(`${f} → ${spec}`);
         if (f.startsWith('main/') && t.startsWith('renderer/')) bad.push(`${f} → ${spec}`);
       }

@@ -41,6 +41,6 @@ const targets = [
 ];
 
 if (only !== 'renderer') await Promise.all(targets.map((t) => build({ ...common, ...t })));
-if (only !== 'main') await viteBuild({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
+if (only !== 'main') await viteBuild({ configFile: 'renderer/vite.config.mts', logLevel: 'warn' });
 if (only !== 'renderer') chmodSync('dist/cli/resight.cjs', 0o755);
 console.log('built dist/');
