@@ -38,6 +38,11 @@ export const ErrorCode = z.enum([
   'STORE_FAILED',
   'DATABASE_TOO_NEW',
   'INTERNAL',
+  'READER_NOT_FOUND',
+  'READER_EXISTS',
+  'UNKNOWN_LABEL',
+  'REGION_OUTSIDE_IMAGE',
+  'NOT_ADJUDICATOR',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -240,6 +245,190 @@ export const FeedbackRecord = z.object({
 });
 export type FeedbackRecord = z.infer<typeof FeedbackRecord>;
 
+// ───────────────────────────── readers, reviews, worklist, agreement ─────────────────────────────
+
+export const ReaderRole = z.enum(['clinician', 'annotator', 'researcher']);
+export type ReaderRole = z.infer<typeof ReaderRole>;
+
+/** A local profile every write is attributed to (no passwords: it names, it does not authenticate). */
+export const Reader = z.object({
+  readerId: z.number().int().positive(),
+  name: z.string(),
+  role: ReaderRole,
+  createdAt: z.string(),
+});
+export type Reader = z.infer<typeof Reader>;
+
+export const ReaderName = z
+  .string()
+  .trim()
+  .min(1, 'a reader needs a name')
+  .max(64)
+  .refine((n) => !/[\u0000-\u001f\u007f]/.test(n), 'a name cannot contain control characters');
+
+export const ReadersState = z.object({
+  readers: z.array(Reader),
+  /** Who writes are attributed to now; null means the operating-system user. */
+  current: Reader.nullable(),
+  /** The reader who records final labels where readers disagree. */
+  adjudicator: Reader.nullable(),
+});
+export type ReadersState = z.infer<typeof ReadersState>;
+
+export const LabelId = z.string().min(1).max(128);
+
+/** One label of a review: the verdict on the model's call and the reader's own call (corrected label). */
+export const LabelReview = z
+  .object({
+    labelId: LabelId,
+    verdict: Verdict.nullable().default(null),
+    /** The reader's label: present, absent, or not said. */
+    present: z.boolean().nullable().default(null),
+  })
+  .strict();
+export type LabelReview = z.output<typeof LabelReview>;
+
+/** Image pixel coordinates: x to the right, y down, (0, 0) the top-left corner of the first pixel. */
+const Coord = z.number().finite().min(-1e6).max(1e6);
+const PointShape = z.object({ x: Coord, y: Coord }).strict();
+
+export const Region = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('box'), labelId: LabelId, x0: Coord, y0: Coord, x1: Coord, y1: Coord }).strict(),
+  z.object({ kind: z.literal('polygon'), labelId: LabelId, points: z.array(PointShape).min(3).max(1000) }).strict(),
+  z.object({ kind: z.literal('point'), labelId: LabelId, x: Coord, y: Coord }).strict(),
+]);
+export type Region = z.infer<typeof Region>;
+
+export const ReviewInput = z
+  .object({
+    imageId: ImageId,
+    resultId: z.number().int().positive().nullable().default(null),
+    labels: z.array(LabelReview).max(64).default([]),
+    regions: z.array(Region).max(500).default([]),
+    confidence: z.number().int().min(1).max(5).nullable().default(null),
+    note: z.string().max(20_000).default(''),
+    /** Time spent on this case in this sitting, added to earlier sittings. */
+    timeSpentMs: z.number().int().min(0).max(86_400_000).default(0),
+    /** Sign: this version is the reader's signed review. Any later save is a new, unsigned version. */
+    sign: z.boolean().default(false),
+  })
+  .strict();
+export type ReviewInput = z.input<typeof ReviewInput>;
+
+export const Review = z.object({
+  reviewId: z.number().int().positive(),
+  imageId: ImageId,
+  resultId: z.number().int().positive().nullable(),
+  reader: z.string(),
+  version: z.number().int().positive(),
+  labels: z.array(z.object({ labelId: z.string(), verdict: Verdict.nullable(), present: z.boolean().nullable() })),
+  regions: z.array(Region),
+  confidence: z.number().int().min(1).max(5).nullable(),
+  note: z.string(),
+  /** Total over every version by this reader on this case. */
+  timeSpentMs: z.number().int().nonnegative(),
+  signed: z.boolean(),
+  savedAt: z.string(),
+});
+export type Review = z.infer<typeof Review>;
+
+export const CaseStatus = z.enum(['unread', 'read', 'flagged']);
+export type CaseStatus = z.infer<typeof CaseStatus>;
+
+export const WorklistCase = z.object({
+  imageId: ImageId,
+  fileName: z.string(),
+  format: z.enum(['dicom', 'png', 'jpeg']),
+  /** For the current reader. */
+  status: CaseStatus,
+  signed: z.boolean(),
+  timeSpentMs: z.number().int().nonnegative(),
+  /** Labels the model called positive in its latest result; null when it has not run. */
+  modelPositive: z.array(z.string()).nullable(),
+  /** Labels the current reader marked present; null when unread. */
+  readerPositive: z.array(z.string()).nullable(),
+  /** The model and the current reader differ on at least one label both have called. */
+  disagreement: z.boolean(),
+  /** How many readers have reviewed the case. */
+  readers: z.number().int().nonnegative(),
+});
+export type WorklistCase = z.infer<typeof WorklistCase>;
+
+export const WorklistFilter = z
+  .object({
+    status: CaseStatus.optional(),
+    labelId: LabelId.optional(),
+    disagreement: z.boolean().optional(),
+  })
+  .strict();
+
+export const Worklist = z.object({
+  cases: z.array(WorklistCase),
+  /** Over the whole worklist, not only the filtered part. */
+  progress: z.object({ done: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+});
+export type Worklist = z.infer<typeof Worklist>;
+
+const Rate = z.number().min(0).max(1).nullable();
+
+export const LabelAgreement = z.object({
+  labelId: z.string(),
+  raters: z.array(z.string()),
+  /** Cases with at least two readers' calls on this label. */
+  cases: z.number().int().nonnegative(),
+  /** Share of those cases where every reader made the same call. */
+  rawAgreement: Rate,
+  method: z.enum(['cohen', 'fleiss']).nullable(),
+  /** Cohen's kappa for two readers, Fleiss' kappa for more (cases every reader called); null when undefined. */
+  kappa: z.number().nullable(),
+  kappaCases: z.number().int().nonnegative(),
+  modelVsReader: z.array(z.object({ reader: z.string(), cases: z.number().int().nonnegative(), agreement: Rate, kappa: z.number().nullable() })),
+});
+export type LabelAgreement = z.infer<typeof LabelAgreement>;
+
+export const AgreementSummary = z.object({ readers: z.array(z.string()), labels: z.array(LabelAgreement) });
+export type AgreementSummary = z.infer<typeof AgreementSummary>;
+
+export const AdjudicationItem = z.object({
+  imageId: ImageId,
+  fileName: z.string(),
+  labelId: z.string(),
+  votes: z.array(z.object({ reader: z.string(), present: z.boolean() })),
+  final: z.object({ present: z.boolean(), reader: z.string(), note: z.string(), decidedAt: z.string() }).nullable(),
+});
+export type AdjudicationItem = z.infer<typeof AdjudicationItem>;
+
+export const AdjudicationQueue = z.object({
+  adjudicator: Reader.nullable(),
+  /** Undecided first. */
+  items: z.array(AdjudicationItem),
+  pending: z.number().int().nonnegative(),
+});
+export type AdjudicationQueue = z.infer<typeof AdjudicationQueue>;
+
+export const CamOverlapCase = z.object({
+  imageId: ImageId,
+  fileName: z.string(),
+  reader: z.string(),
+  labelId: z.string(),
+  regionKind: z.enum(['box', 'polygon']),
+  resultId: z.number().int().positive(),
+  /** The CAM's peak on the image lies inside the region. */
+  hit: z.boolean(),
+  /** IoU of the CAM above half its maximum with the region. */
+  iou: z.number().min(0).max(1),
+});
+export type CamOverlapCase = z.infer<typeof CamOverlapCase>;
+
+export const CamOverlapStats = z.object({ regions: z.number().int().nonnegative(), pointingGame: Rate, meanIou: Rate });
+
+export const CamOverlapReport = z.object({
+  cases: z.array(CamOverlapCase),
+  perLabel: z.array(CamOverlapStats.extend({ labelId: z.string() })),
+  overall: CamOverlapStats,
+});
+export type CamOverlapReport = z.infer<typeof CamOverlapReport>;
+
 export const AppInfo = z.object({
   name: z.literal('Resight'),
   version: z.string(),
@@ -313,6 +502,29 @@ export const api = {
     FeedbackRecord,
   ),
   'feedback.latest': call(z.object({ imageId: ImageId }).strict(), FeedbackRecord.nullable()),
+  'readers.list': call(NoInput, ReadersState),
+  'readers.create': call(z.object({ name: ReaderName, role: ReaderRole }).strict(), Reader),
+  /** Writes from now on are attributed to this reader; remembered across restarts. */
+  'readers.setCurrent': call(z.object({ readerId: z.number().int().positive() }).strict(), ReadersState),
+  'readers.setAdjudicator': call(z.object({ readerId: z.number().int().positive() }).strict(), ReadersState),
+  'review.save': call(ReviewInput, Review),
+  /** The current reader's latest version on an image. */
+  'review.get': call(z.object({ imageId: ImageId }).strict(), Review.nullable()),
+  /** Every reader's latest version on an image. */
+  'review.all': call(z.object({ imageId: ImageId }).strict(), z.array(Review)),
+  'worklist.list': call(WorklistFilter, Worklist),
+  /** Adds every bundled sample to the worklist. */
+  'worklist.addSamples': call(NoInput, z.object({ added: z.number().int().nonnegative() })),
+  /** Opens a case of the worklist by its image id. */
+  'worklist.open': call(z.object({ imageId: ImageId }).strict(), ImageInfo),
+  'worklist.setFlag': call(z.object({ imageId: ImageId, flagged: z.boolean() }).strict(), WorklistCase),
+  'agreement.summary': call(NoInput, AgreementSummary),
+  'adjudication.queue': call(NoInput, AdjudicationQueue),
+  'adjudication.decide': call(
+    z.object({ imageId: ImageId, labelId: LabelId, present: z.boolean(), note: z.string().max(20_000).default('') }).strict(),
+    AdjudicationItem,
+  ),
+  'research.camOverlap': call(NoInput, CamOverlapReport),
 } as const;
 
 export type Api = typeof api;

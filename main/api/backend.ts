@@ -11,12 +11,17 @@ import { ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
 import { openDatabase } from '../store/database';
 import { Store } from '../store/repositories';
+import { ReviewStore } from '../store/reviews';
+import { agreementHandlers } from './agreement';
+import { annotationHandlers } from './annotations';
 import type { Handlers } from './dispatch';
 import { EventHub } from './events';
 import { feedbackHandlers } from './feedback';
 import { inferenceHandlers } from './inference';
+import { attributeToCurrentReader, readersHandlers } from './readers';
 import { applySettings, loadSettings, settingsHandlers } from './settings';
 import { studiesHandlers } from './studies';
+import { worklistHandlers } from './worklist';
 
 export interface BackendOptions {
   dataDir: string;
@@ -56,7 +61,10 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   if (opts.inference?.provider) settings.provider = opts.inference.provider;
   if (opts.inference?.threads) settings.threads = opts.inference.threads;
   const studies = { samplesDir: opts.samplesDir, cache, store };
-  const handlers: Handlers = {
+  const reviews = new ReviewStore(store);
+  const activeModel = () => loadSettings(store).activeModel;
+  const reviewDeps = { ...studies, reviews, registry, activeModel };
+  const handlers: Handlers = attributeToCurrentReader({
     'app.info': async () => ({
       name: 'Resight',
       version: __RESIGHT_VERSION__,
@@ -65,10 +73,14 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       platform: `${os.platform()}-${os.arch()}`,
     }),
     ...studiesHandlers(studies),
-    ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log, activeModel: () => loadSettings(store).activeModel }),
+    ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log, activeModel }),
     ...settingsHandlers({ store, registry, live: settings, userModelsDir }),
     ...feedbackHandlers(store),
-  };
+    ...readersHandlers(reviews),
+    ...annotationHandlers(reviewDeps),
+    ...worklistHandlers(reviewDeps),
+    ...agreementHandlers(reviews),
+  }, reviews);
   return {
     handlers,
     events,

@@ -70,6 +70,52 @@ const MIGRATIONS: string[] = [
     updated_by TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE images ADD COLUMN width INTEGER;
+  ALTER TABLE images ADD COLUMN height INTEGER;
+  CREATE TABLE readers (
+    reader_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('clinician', 'annotator', 'researcher')),
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE reviews (
+    review_id INTEGER PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(image_id),
+    result_id INTEGER REFERENCES model_results(result_id),
+    reader TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    labels_json TEXT NOT NULL,
+    regions_json TEXT NOT NULL,
+    confidence INTEGER CHECK (confidence BETWEEN 1 AND 5),
+    note TEXT NOT NULL,
+    time_spent_ms INTEGER NOT NULL CHECK (time_spent_ms >= 0),
+    signed INTEGER NOT NULL CHECK (signed IN (0, 1)),
+    saved_at TEXT NOT NULL,
+    UNIQUE (image_id, reader, version)
+  );
+  CREATE TABLE case_flags (
+    image_id TEXT NOT NULL REFERENCES images(image_id),
+    reader TEXT NOT NULL,
+    flagged INTEGER NOT NULL CHECK (flagged IN (0, 1)),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (image_id, reader)
+  );
+  CREATE TABLE adjudications (
+    adjudication_id INTEGER PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(image_id),
+    label_id TEXT NOT NULL,
+    present INTEGER NOT NULL CHECK (present IN (0, 1)),
+    note TEXT NOT NULL,
+    reader TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+  );
+  CREATE INDEX adjudications_case ON adjudications(image_id, label_id, adjudication_id);
+  CREATE TRIGGER reviews_no_update BEFORE UPDATE ON reviews BEGIN SELECT RAISE(ABORT, 'review versions are never edited'); END;
+  CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews BEGIN SELECT RAISE(ABORT, 'review versions are never deleted'); END;
+  CREATE TRIGGER adjudications_no_update BEFORE UPDATE ON adjudications BEGIN SELECT RAISE(ABORT, 'adjudications are never edited'); END;
+  CREATE TRIGGER adjudications_no_delete BEFORE DELETE ON adjudications BEGIN SELECT RAISE(ABORT, 'adjudications are never deleted'); END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,11 +1,14 @@
 // Runs wherever the store runs. Typed repositories in front of the SQL: images, model results,
 // feedback. Every write is one transaction with its audit row; feedback is versioned, never edited.
+// Write transactions begin IMMEDIATE: a deferred one that reads first cannot wait for another
+// process's write lock (SQLite answers BUSY at once to avoid a deadlock), so the app and the CLI
+// on one database would refuse each other's saves.
 import { z } from 'zod';
 import { CamMap, Finding, ResightError, type FeedbackRecord, type ImageInfo, type Verdict } from '../../preload/api';
 import { appendAudit } from './audit';
 import type { Db } from './database';
 
-const now = (): string => new Date().toISOString();
+export const now = (): string => new Date().toISOString();
 
 export interface StoredResult {
   resultId: number;
@@ -49,7 +52,8 @@ const FeedbackRow = z.object({
   saved_at: z.string(),
 });
 
-function guard<T>(what: string, fn: () => T): T {
+/** Runs a write; any failure that is not already a typed refusal becomes STORE_FAILED. */
+export function guard<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -67,17 +71,28 @@ export class Store {
         const at = now();
         const existing = this.db.prepare('SELECT image_id FROM images WHERE image_id = ?').get(info.imageId);
         if (existing) {
-          this.db.prepare('UPDATE images SET last_opened = ?, path = ? WHERE image_id = ?').run(at, filePath, info.imageId);
+          this.db.prepare('UPDATE images SET last_opened = ?, path = ?, width = ?, height = ? WHERE image_id = ?').run(at, filePath, info.width, info.height, info.imageId);
           return;
         }
         this.db
           .prepare(
-            'INSERT INTO images (image_id, format, file_name, path, sop_instance_uid, study_instance_uid, first_seen, last_opened) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            'INSERT INTO images (image_id, format, file_name, path, sop_instance_uid, study_instance_uid, first_seen, last_opened, width, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           )
-          .run(info.imageId, info.format, info.fileName, filePath, info.sopInstanceUid ?? null, info.studyInstanceUid ?? null, at, at);
+          .run(info.imageId, info.format, info.fileName, filePath, info.sopInstanceUid ?? null, info.studyInstanceUid ?? null, at, at, info.width, info.height);
         appendAudit(this.db, { actor, action: 'image.index', entity: 'image', entityId: info.imageId, after: { format: info.format } }, at);
-      })(),
+      }).immediate(),
     );
+  }
+
+  /** Size in pixels as recorded when the image was opened; undefined for unknown images or rows older than the size columns. */
+  imageSize(imageId: string): { width: number; height: number } | undefined {
+    const row = this.db.prepare('SELECT width, height FROM images WHERE image_id = ?').get(imageId) as { width: number | null; height: number | null } | undefined;
+    return row && row.width !== null && row.height !== null ? { width: row.width, height: row.height } : undefined;
+  }
+
+  /** Whether an image was ever opened from this path. */
+  hasImageAt(filePath: string): boolean {
+    return this.db.prepare('SELECT 1 FROM images WHERE path = ? LIMIT 1').get(filePath) !== undefined;
   }
 
   imagePath(imageId: string): string | undefined {
@@ -114,7 +129,7 @@ export class Store {
           createdAt,
         );
         return { ...r, resultId, createdAt };
-      })(),
+      }).immediate(),
     );
   }
 
@@ -178,7 +193,7 @@ export class Store {
           savedAt,
         );
         return record;
-      })(),
+      }).immediate(),
     );
   }
 
@@ -216,7 +231,7 @@ export class Store {
           .prepare('INSERT INTO settings (key, value_json, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
           .run(key, JSON.stringify(value), at, actor);
         appendAudit(this.db, { actor, action: 'setting.change', entity: 'setting', entityId: key, before, after: value }, at);
-      })(),
+      }).immediate(),
     );
   }
 

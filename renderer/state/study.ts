@@ -8,7 +8,7 @@ import { useFindings } from './findings';
 import { useSession } from './session';
 import { useViewport } from './viewport';
 
-type Source = { kind: 'sample'; name: string } | { kind: 'file'; path: string };
+type Source = { kind: 'sample'; name: string } | { kind: 'file'; path: string } | { kind: 'case'; imageId: string };
 
 interface StudyState {
   samples: SampleEntry[];
@@ -49,7 +49,9 @@ export const useStudy = create<StudyState>()((set, get) => ({
       const info =
         source.kind === 'sample'
           ? await call('studies.openSample', { name: source.name })
-          : await call('studies.openFile', { path: source.path });
+          : source.kind === 'case'
+            ? await call('worklist.open', { imageId: source.imageId })
+            : await call('studies.openFile', { path: source.path });
       const frame = await call('studies.getFrame', { imageId: info.imageId, frame: 0 });
       if (seq !== openSeq) return;
       useFindings.getState().reset(info.imageId);
