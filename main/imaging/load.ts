@@ -54,11 +54,16 @@ export async function loadImage(filePath: string, options: LoadOptions = {}): Pr
   const limit = options.maxImageBytes ?? defaultLimit();
   if (size > MAX_FILE_BYTES) throw tooLarge(size, Math.min(limit, MAX_FILE_BYTES));
   const head = Buffer.alloc(132);
-  const fh = await open(filePath, 'r');
   try {
-    await fh.read(head, 0, 132, 0);
-  } finally {
-    await fh.close();
+    const fh = await open(filePath, 'r');
+    try {
+      await fh.read(head, 0, 132, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // No permission, or a special file that refuses reads (EACCES, EIO): say so, not "unexpected problem".
+    throw new ResightError('FILE_NOT_FOUND', 'The file could not be read. Check that you have permission to open it and try again.');
   }
   const format = sniffFormat(head);
   const fileName = path.basename(filePath);

@@ -1,7 +1,8 @@
 // Runs in main, the server, the CLI and tests. Finds model cards in the models folders, checks
 // each against its ONNX file (sha256, classifier weights) and loads them on first use.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type ModelSummary } from '../../preload/api';
 import { cardNotice, parseModelCard, type ModelCard } from './card';
@@ -18,11 +19,45 @@ export interface LoadedModel {
   summary: ModelSummary;
 }
 
+/** A card is a few kilobytes of JSON; anything near this is not a card. */
+export const MAX_CARD_BYTES = 1024 * 1024;
+/** Protobuf, and so a single-file ONNX model, cannot exceed 2 GB. */
+export const MAX_ONNX_BYTES = 2 * 1024 ** 3;
+
+/**
+ * Reads a file only if it is a regular file no larger than `maxBytes`: a path to /dev/zero or a
+ * FIFO would otherwise be read until memory runs out. Checked on the open handle, so the file
+ * cannot be swapped between the check and the read.
+ */
+async function readRegularFile(filePath: string, maxBytes: number): Promise<Uint8Array | 'missing' | 'not-a-file' | 'too-large'> {
+  let fh;
+  try {
+    // Non-blocking, so opening a FIFO with no writer returns at once instead of hanging a thread.
+    fh = await open(filePath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch {
+    return 'missing';
+  }
+  try {
+    const s = await fh.stat();
+    if (!s.isFile()) return 'not-a-file';
+    if (s.size > maxBytes) return 'too-large';
+    return new Uint8Array(await fh.readFile());
+  } catch {
+    return 'missing';
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function loadModel(cardPath: string): Promise<LoadedModel> {
   const fileName = path.basename(cardPath);
+  const cardBytes = await readRegularFile(cardPath, MAX_CARD_BYTES);
+  if (cardBytes === 'missing') throw new ResightError('MODEL_CARD_INVALID', `Model card ${fileName} could not be read as JSON.`);
+  if (cardBytes === 'not-a-file') throw new ResightError('MODEL_CARD_INVALID', `Model card ${fileName} is not a regular file.`);
+  if (cardBytes === 'too-large') throw new ResightError('MODEL_CARD_INVALID', `Model card ${fileName} is larger than ${MAX_CARD_BYTES / 1024 / 1024} MB; a card is a short JSON file.`);
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(cardPath, 'utf8'));
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(cardBytes));
   } catch {
     throw new ResightError('MODEL_CARD_INVALID', `Model card ${fileName} could not be read as JSON.`);
   }
@@ -32,12 +67,10 @@ export async function loadModel(cardPath: string): Promise<LoadedModel> {
   if (path.dirname(onnxPath) !== dir) {
     throw new ResightError('MODEL_CARD_INVALID', `Model card ${fileName}: field "file" must name a file in the card's own folder.`);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(onnxPath));
-  } catch {
-    throw new ResightError('MODEL_NOT_FOUND', `The model file ${card.file} named by ${fileName} is missing.`);
-  }
+  const bytes = await readRegularFile(onnxPath, MAX_ONNX_BYTES);
+  if (bytes === 'missing') throw new ResightError('MODEL_NOT_FOUND', `The model file ${card.file} named by ${fileName} is missing.`);
+  if (bytes === 'not-a-file') throw new ResightError('MODEL_FILE_INVALID', `The model file ${card.file} named by ${fileName} is not a regular file.`);
+  if (bytes === 'too-large') throw new ResightError('MODEL_FILE_INVALID', `The model file ${card.file} is larger than ONNX allows (2 GB).`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (card.sha256 && card.sha256 !== sha256) {
     throw new ResightError('MODEL_FILE_INVALID', `The model file ${card.file} does not match the checksum in its card; it may be damaged or replaced.`);
