@@ -8,7 +8,8 @@ const Triple = z.array(z.number()).min(1).max(4);
 export const ModelCard = z.looseObject({
   schema: z.literal('resight.model-card/1'),
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'use lower-case letters, digits, dot, dash or underscore'),
-  version: z.string().min(1).max(64),
+  // Part of the user models folder's name on import: no separators, no dot segments.
+  version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/, 'use letters, digits, dot, plus, dash or underscore, starting with a letter or digit'),
   file: z.string().min(1).max(255),
   task: z.enum(['multilabel', 'multiclass']),
   labels: z
@@ -39,7 +40,25 @@ export const ModelCard = z.looseObject({
 });
 export type ModelCard = z.infer<typeof ModelCard>;
 
+/** A card is a handful of levels deep; far deeper JSON is an attack on whoever walks it next. */
+const MAX_CARD_DEPTH = 32;
+
+/** Nesting depth of a parsed JSON value, walked without recursion. */
+function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_CARD_DEPTH) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export function parseModelCard(raw: unknown, fileName: string): ModelCard {
+  if (jsonDepth(raw) > MAX_CARD_DEPTH) throw new ResightError('MODEL_CARD_INVALID', `Model card ${fileName} is nested more than ${MAX_CARD_DEPTH} levels deep; it is not a model card.`);
   const parsed = ModelCard.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

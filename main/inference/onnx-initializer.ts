@@ -114,8 +114,16 @@ function decodeTensor(buf: Uint8Array, start: number, end: number, wanted: strin
 
 /** Finds a float initializer by name in the bytes of an ONNX model. */
 export function readOnnxInitializer(model: Uint8Array, name: string): FloatTensor {
+  let graphs: Array<[number, number]>;
   try {
-    for (const [gs, ge] of findSpans(model, 0, model.length, 7)) {
+    graphs = findSpans(model, 0, model.length, 7);
+  } catch {
+    graphs = [];
+  }
+  // An ONNX model always has a graph; bytes without one (empty, text, another format) are not ONNX.
+  if (graphs.length === 0) throw new ResightError('MODEL_FILE_INVALID', 'The model file is not a valid ONNX model (it has no graph).');
+  try {
+    for (const [gs, ge] of graphs) {
       for (const [ts, te] of findSpans(model, gs, ge, 5)) {
         const tensor = decodeTensor(model, ts, te, name);
         if (tensor) return tensor;

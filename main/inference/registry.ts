@@ -189,12 +189,16 @@ export class ModelRegistry {
       throw new ResightError('INVALID_ARGUMENT', `A model ${source.card.id} ${source.card.version} is already installed; give the new one another version.`);
     }
     const target = path.join(userDir, `${source.card.id}-${source.card.version}`);
+    // The card schema already keeps id and version free of separators; this holds even if it did not.
+    if (path.dirname(path.resolve(target)) !== path.resolve(userDir)) {
+      throw new ResightError('MODEL_CARD_INVALID', 'The model card\'s id and version must not name a folder outside the models folder.');
+    }
     await mkdir(target, { recursive: true });
-    const onnxName = path.basename(source.onnxPath);
-    await copyFile(source.onnxPath, path.join(target, onnxName));
-    const card = { ...(JSON.parse(await readFile(cardPath, 'utf8')) as object), file: onnxName, sha256: source.sha256 };
-    await writeFile(path.join(target, `${source.card.id}.json`), JSON.stringify(card, null, 2));
     try {
+      const onnxName = path.basename(source.onnxPath);
+      await copyFile(source.onnxPath, path.join(target, onnxName));
+      const card = { ...(JSON.parse(await readFile(cardPath, 'utf8')) as object), file: onnxName, sha256: source.sha256 };
+      await writeFile(path.join(target, `${source.card.id}.json`), JSON.stringify(card, null, 2));
       return await this.load(path.join(target, `${source.card.id}.json`), 'user');
     } catch (err) {
       await rm(target, { recursive: true, force: true });
