@@ -37,6 +37,7 @@ const targets = [
   { entryPoints: ['main/imaging/worker.ts'], outfile: 'dist/imaging/decode-worker.cjs' },
   { entryPoints: ['main/cli/main.ts'], outfile: 'dist/cli/resight.cjs', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['bench/pipeline.ts'], outfile: 'dist/bench/pipeline.cjs' },
+  { entryPoints: ['bench/inference.ts'], outfile: 'dist/bench/inference.cjs' },
   { entryPoints: ['bench/imaging.ts'], outfile: 'dist/bench/imaging.cjs' },
 ];
 

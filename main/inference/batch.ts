@@ -1,0 +1,59 @@
+// Runs in main, the server and the CLI. Many images through one model in batches sized for the
+// provider. While the host process runs batch k, this thread decodes and preprocesses batch k+1,
+// so decoding overlaps inference.
+import { ResightError } from '../../preload/api';
+import { loadImage } from '../imaging/load';
+import type { InferenceEngine } from './host/client';
+import type { LoadedModel } from './registry';
+import { modelInput, runBatch, type Analysis, type InferenceSettings, type ModelInput } from './service';
+
+export interface BatchItem {
+  file: string;
+  analysis?: Analysis;
+  input?: ModelInput;
+  error?: { code: string; message: string };
+}
+
+/** GPU providers take larger batches; CPU gains little past 8 on a few cores. */
+export function batchSizeFor(provider: string): number {
+  return provider === 'cpu' ? 8 : 16;
+}
+
+async function prepare(model: LoadedModel, files: string[]): Promise<Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }>> {
+  const out: Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }> = [];
+  for (const file of files) {
+    try {
+      out.push({ file, input: modelInput(model, await loadImage(file), 0) });
+    } catch (err) {
+      out.push({ file, error: err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'This file could not be read.' } });
+    }
+  }
+  return out;
+}
+
+/** Yields each batch's results in input order; a bad file becomes an item with an error, never a stop. */
+export async function* analyseMany(
+  engine: InferenceEngine,
+  model: LoadedModel,
+  files: string[],
+  settings: InferenceSettings,
+  opts: { batchSize?: number; signal?: AbortSignal; keepInputs?: boolean } = {},
+): AsyncGenerator<BatchItem[]> {
+  const size = opts.batchSize ?? batchSizeFor(settings.provider);
+  const chunks: string[][] = [];
+  for (let i = 0; i < files.length; i += size) chunks.push(files.slice(i, i + size));
+  let next = chunks.length ? prepare(model, chunks[0]!) : undefined;
+  for (let k = 0; k < chunks.length; k++) {
+    if (opts.signal?.aborted) throw new ResightError('INFERENCE_CANCELLED', 'The batch was cancelled.');
+    const prepared = await next!;
+    const ready = prepared.filter((p) => p.input);
+    const running = ready.length ? runBatch(engine, model, ready.map((p) => p.input!), settings, 'batch') : Promise.resolve([]);
+    // Decode the next batch while the host process works on this one.
+    next = k + 1 < chunks.length ? prepare(model, chunks[k + 1]!) : undefined;
+    const analyses = await running;
+    let j = 0;
+    yield prepared.map((p) =>
+      p.input ? { file: p.file, analysis: analyses[j++]!, ...(opts.keepInputs ? { input: p.input } : {}) } : { file: p.file, error: p.error! },
+    );
+  }
+}
