@@ -29,6 +29,7 @@ describe('secureWebPreferences', () => {
       webviewTag: false,
       experimentalFeatures: false,
       navigateOnDragDrop: false,
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
       devTools: false,
     });

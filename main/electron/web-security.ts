@@ -19,6 +19,8 @@ export function secureWebPreferences(preloadPath: string, devTools: boolean): We
     experimentalFeatures: false,
     // A file dropped on the window must not replace the app with file://.
     navigateOnDragDrop: false,
+    // Middle-click on a link fires auxclick, a second path to opening windows; off, like new windows.
+    disableBlinkFeatures: 'Auxclick',
     // Spell-check dictionaries are downloaded from a Google CDN; nothing leaves the workstation.
     spellcheck: false,
     devTools,
