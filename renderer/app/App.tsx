@@ -4,6 +4,10 @@ import { useEffect } from 'react';
 import { call, getTransport, onEvent } from '../api/client';
 import { FeedbackPanel } from '../panels/FeedbackPanel';
 import { FindingsPanel, ModelPanel } from '../panels/FindingsPanel';
+import { ReaderSwitcher } from '../panels/ReaderSwitcher';
+import { ReviewPanel } from '../panels/ReviewPanel';
+import { SideTabs } from '../panels/SideTabs';
+import { WorklistProgress } from '../panels/WorklistPanel';
 import { SamplesPanel } from '../panels/SamplesPanel';
 import { useFindings } from '../state/findings';
 import { useSession } from '../state/session';
@@ -24,6 +28,8 @@ function Header() {
       <h1>Resight</h1>
       <span className="subtitle">Radiograph review with explainable AI</span>
       <span className="spacer" />
+      <WorklistProgress />
+      <ReaderSwitcher />
       {host && (
         <span className={`pill host ${host.state}`} title={host.detail}>
           {HOST_WORDS[host.state]}
@@ -67,10 +73,15 @@ export function App() {
         <ImageView renderer={rendererChoice()} />
         <aside className="panel right" aria-label="Findings and review">
           <ModelPanel />
-          <div className="panel-scroll">
-            <FindingsPanel />
-            <FeedbackPanel />
-          </div>
+          <SideTabs
+            review={
+              <>
+                <FindingsPanel />
+                <ReviewPanel />
+                <FeedbackPanel />
+              </>
+            }
+          />
         </aside>
       </main>
       <Notices />

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import { useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
 import { useViewport } from '../state/viewport';
+import { AnnotationLayer } from './annotation/AnnotationLayer';
 import { rampCss } from './colormap';
 import { attachViewer, type RendererChoice } from './controller';
 import { attachWindowLevelTool } from './tools';
@@ -132,6 +133,7 @@ export function ImageView({ renderer = 'auto' }: { renderer?: RendererChoice }) 
       <Toolbar />
       <div className="viewport">
         <canvas ref={canvasRef} data-testid="image-canvas" className="image-canvas" aria-label="Image view: drag to adjust window and level" />
+        <AnnotationLayer />
         <CornerOverlays />
         {!hasImage && !opening && <div className="viewport-hint">Choose a sample on the left to begin.</div>}
         {opening && <div className="viewport-hint busy">Opening…</div>}

@@ -1,0 +1,200 @@
+// Runs under Playwright (Node) against browser mode: the readers' work end to end. A clinician
+// agrees, disagrees and signs; an annotator labels three cases with the keyboard only and draws a
+// box; a second annotator labels the same cases; kappa and the adjudication queue appear, the
+// adjudicator records a final label; after a server restart all of it is still there.
+// RESIGHT_E2E_APP_ROOT points at another app root (dist/, assets/, models/) when the bundled
+// model is not in this checkout yet.
+import { expect, test, type Page } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(process.env.RESIGHT_E2E_APP_ROOT ?? join(__dirname, '..'));
+const SERVER_ENTRY = join(ROOT, 'dist/server/web.cjs');
+const SHOTS = join(__dirname, 'screenshots');
+const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
+
+interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function startServer(dataDir: string): Promise<Server> {
+  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
+  const proc = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+  let output = '';
+  return new Promise<Server>((ok, fail) => {
+    const timer = setTimeout(() => {
+      void stop();
+      fail(new Error(`the server printed no URL within 60 s:\n${output.slice(-2000)}`));
+    }, 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const m = URL_LINE.exec(output);
+      if (!m) return;
+      clearTimeout(timer);
+      ok({ url: m[1]!, stop });
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`the server exited (${code}) before printing its URL:\n${output.slice(-2000)}`));
+    });
+  });
+}
+
+async function addReader(page: Page, name: string, role: 'clinician' | 'annotator' | 'researcher') {
+  await page.getByTestId('reader-add').click();
+  await page.getByTestId('reader-name').fill(name);
+  await page.getByTestId('reader-role').selectOption(role);
+  await page.getByTestId('reader-create').click();
+  await expect(page.getByTestId('reader-select').locator('option:checked')).toHaveText(`${name} · ${role}`);
+}
+
+async function switchReader(page: Page, name: string, role: 'clinician' | 'annotator' | 'researcher') {
+  await page.getByTestId('reader-select').selectOption({ label: `${name} · ${role}` });
+  await expect(page.getByTestId('reader-select').locator('option:checked')).toHaveText(`${name} · ${role}`);
+}
+
+/** Keyboard only from here: number keys mark labels, Enter submits and opens the next case. */
+async function labelWithKeys(page: Page, keys: string[], done: number, total: RegExp) {
+  const before = await page.getByTestId('image-canvas').getAttribute('data-image-id');
+  for (const k of keys) await page.keyboard.press(k);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('worklist-progress')).toHaveText(new RegExp(`^${done} / ${total.source} cases$`));
+  await expect(page.getByTestId('image-canvas')).not.toHaveAttribute('data-image-id', before ?? '');
+  await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+}
+
+async function openFirstCase(page: Page, fileName: string) {
+  await page.getByTestId('tab-worklist').click();
+  await page.getByTestId(`case-${fileName}`).click();
+  await expect(page.getByTestId('tab-review')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('review-status')).toBeVisible();
+}
+
+const FIRST = 'cxr-opacity-dx.dcm';
+
+// A missing control fails fast instead of waiting out the whole test.
+test.use({ actionTimeout: 20_000 });
+
+test('readers review, label, agree, adjudicate, and it all survives a restart', async ({ page }) => {
+  test.setTimeout(300_000);
+  mkdirSync(SHOTS, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'resight-e2e-review-'));
+  let server = await startServer(dataDir);
+  try {
+    await page.goto(server.url);
+
+    // ── A clinician agrees, disagrees and signs; a later edit is a new version.
+    await addReader(page, 'Dr Adams', 'clinician');
+    await page.getByTestId(`sample-${FIRST}`).click();
+    await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+    await page.getByTestId('run-model').click();
+    await expect(page.getByTestId('top-finding')).toBeVisible({ timeout: 60_000 });
+    await page.getByTestId('label-opacity-agree').click();
+    await page.getByTestId('label-nodule-disagree').click();
+    await page.getByTestId('confidence-4').click();
+    await page.getByTestId('review-note').fill('Opacity as the model says; I see no nodule.');
+    await page.getByTestId('review-sign').click();
+    await expect(page.getByTestId('review-status')).toContainText('Signed by Dr Adams · version 1');
+    await page.getByTestId('label-effusion-uncertain').click();
+    await expect(page.getByTestId('review-status')).toContainText('unsaved changes');
+    await page.getByTestId('review-save').click();
+    await expect(page.getByTestId('review-status')).toContainText('Saved by Dr Adams · version 2');
+    await page.screenshot({ path: join(SHOTS, 'review-clinician.png') });
+
+    // ── An annotator labels three cases with the keyboard and draws a box on the first.
+    await addReader(page, 'Ann Baker', 'annotator');
+    await page.getByTestId('tab-worklist').click();
+    await page.getByTestId('worklist-add-samples').click();
+    await expect(page.getByTestId('worklist').locator('li')).not.toHaveCount(1);
+    const total = /\d+/;
+    await openFirstCase(page, FIRST);
+    await page.keyboard.press('1');
+    await expect(page.getByTestId('label-opacity-present')).toHaveAttribute('aria-pressed', 'true');
+    await page.keyboard.press('b');
+    const box = (await page.getByTestId('image-canvas').boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx - 60, cy - 40);
+    await page.mouse.down();
+    await page.mouse.move(cx + 60, cy + 50, { steps: 6 });
+    await page.mouse.up();
+    await expect(page.getByTestId('region-0')).toBeVisible();
+    await expect(page.getByTestId('region-list')).toContainText('box · Lung opacity');
+    // Undo and redo the box from the keyboard.
+    await page.keyboard.press('Control+z');
+    await expect(page.getByTestId('region-0')).toHaveCount(0);
+    await page.keyboard.press('Control+Shift+z');
+    await expect(page.getByTestId('region-0')).toBeVisible();
+    await page.keyboard.press('b');
+    await page.screenshot({ path: join(SHOTS, 'review-annotator-box.png') });
+    await labelWithKeys(page, [], 1, total);
+    await labelWithKeys(page, ['4'], 2, total);
+    await labelWithKeys(page, ['3', '4'], 3, total);
+
+    // ── A second annotator labels the same three cases.
+    await addReader(page, 'Ann Chen', 'annotator');
+    await openFirstCase(page, FIRST);
+    await expect(page.getByTestId('case-readers')).toContainText('Ann Baker');
+    await labelWithKeys(page, ['1', '2'], 1, total);
+    await labelWithKeys(page, ['4'], 2, total);
+    await labelWithKeys(page, ['3'], 3, total);
+
+    // ── Kappa and the adjudication queue; the designated reader records a final label.
+    await page.getByTestId('tab-agreement').click();
+    // Cardiomegaly, Ann Baker [no, yes, yes] vs Ann Chen [no, yes, no]: Cohen's κ = 0.40. Effusion: both [no, no, yes]: κ = 1.
+    await expect(page.getByTestId('kappa-cardiomegaly')).toContainText('0.40 Cohen');
+    await expect(page.getByTestId('kappa-effusion')).toContainText('1.00 Cohen');
+    await expect(page.getByTestId('adjudication-item').filter({ hasText: 'cardiomegaly' })).toHaveCount(1);
+    await expect(page.getByTestId('adjudication-item').filter({ hasText: 'nodule' })).not.toHaveCount(0);
+    await page.getByTestId('adjudicator-select').selectOption({ label: 'Dr Adams' });
+    await expect(page.getByText('Switch reader to Dr Adams')).toBeVisible();
+    await switchReader(page, 'Dr Adams', 'clinician');
+    const cardio = page.getByTestId('adjudication-item').filter({ hasText: 'cardiomegaly' });
+    await cardio.getByRole('textbox').fill('heart size upper normal');
+    await cardio.getByTestId('adjudicate-absent').click();
+    await expect(page.getByTestId('adjudication-item').filter({ hasText: 'cardiomegaly' }).getByTestId('adjudication-final')).toContainText('absent by Dr Adams');
+    await page.screenshot({ path: join(SHOTS, 'review-agreement.png') });
+
+    // ── The researcher's view scores Ann Baker's box against the model's CAM on the first case.
+    await page.getByTestId('tab-research').click();
+    await expect(page.getByTestId('overlap-overall')).toContainText('1 region');
+    await expect(page.getByTestId('overlap-cases')).toContainText('Ann Baker');
+
+    // ── Restart the server: everything is still there.
+    await server.stop();
+    server = await startServer(dataDir);
+    await page.goto(server.url);
+    await expect(page.getByTestId('reader-select').locator('option:checked')).toHaveText('Dr Adams · clinician');
+    await page.getByTestId('tab-agreement').click();
+    await expect(page.getByTestId('kappa-cardiomegaly')).toContainText('0.40 Cohen');
+    await expect(page.getByTestId('adjudication-item').filter({ hasText: 'cardiomegaly' }).getByTestId('adjudication-final')).toContainText('absent by Dr Adams');
+    await openFirstCase(page, FIRST);
+    await expect(page.getByTestId('review-status')).toContainText('Saved by Dr Adams · version 2');
+    await expect(page.getByTestId('label-nodule-present')).toHaveAttribute('aria-pressed', /true|false/);
+    await expect(page.getByTestId('case-readers')).toContainText('Ann Chen');
+    await switchReader(page, 'Ann Baker', 'annotator');
+    await expect(page.getByTestId('region-0')).toBeVisible();
+    await expect(page.getByTestId('label-opacity-present')).toHaveAttribute('aria-pressed', 'true');
+    await page.getByTestId('tab-worklist').click();
+    await expect(page.getByTestId('worklist-progress')).toHaveText(/^3 \/ \d+ cases$/);
+    await expect(page.getByTestId(`case-${FIRST}`)).toHaveAttribute('data-status', 'read');
+    await page.screenshot({ path: join(SHOTS, 'review-after-restart.png') });
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
