@@ -81,6 +81,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await backend?.close();
+  box?.remove();
 });
 
 /** Runs `calls` in small concurrent batches; returns one line per bad answer. */

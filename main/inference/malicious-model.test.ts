@@ -70,6 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await backend?.close();
+  box?.remove();
 });
 
 describe('model files that are not what their card says', () => {

@@ -100,6 +100,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await backend?.close();
+  box?.remove();
 });
 
 describe(`HTTP fuzzing of browser mode (seed ${SEED}; rerun with RESIGHT_FUZZ_SEED=${SEED})`, () => {

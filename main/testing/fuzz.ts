@@ -1,6 +1,6 @@
 // Runs in tests only. Seeded generators of hostile API arguments, and a sandbox folder that holds
 // copies of the models and samples, so a fuzz run can prove it wrote nothing outside its data folder.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -44,6 +44,8 @@ export interface Sandbox {
   samplesDir: string;
   /** A folder nothing may write to: traversal targets point here. */
   outsideDir: string;
+  /** Deletes the sandbox (it holds copies of the models, tens of MB). */
+  remove(): void;
 }
 
 /** root/{data,models,samples,outside}: models and samples are copies, so the run owns every file. */
@@ -55,6 +57,7 @@ export function makeSandbox(prefix: string): Sandbox {
     modelsDir: path.join(root, 'models'),
     samplesDir: path.join(root, 'samples'),
     outsideDir: path.join(root, 'outside'),
+    remove: () => rmSync(root, { recursive: true, force: true }),
   };
   cpSync(modelsDir, box.modelsDir, { recursive: true, filter: (src) => !src.includes(`${path.sep}training`) });
   cpSync(samplesDir, box.samplesDir, { recursive: true });
