@@ -9,7 +9,7 @@ import { ResightError } from '../../preload/api';
 export type Db = Database.Database;
 
 /** Index i migrates user_version i → i + 1. Append only; never edit a shipped step. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE images (
     image_id TEXT PRIMARY KEY,

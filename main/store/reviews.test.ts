@@ -1,13 +1,14 @@
 // Runs in tests. Readers, per-label reviews with regions, signing, the worklist, agreement,
 // adjudication and CAM overlap on real SQLite files; every bad input refused with a code and
 // nothing written.
-import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CamMap, Finding, ImageInfo } from '../../preload/api';
 import { auditCount } from './audit';
-import { openDatabase } from './database';
+import { MIGRATIONS, openDatabase, SCHEMA_VERSION } from './database';
 import { Store } from './repositories';
 import { ReviewStore } from './reviews';
 
@@ -300,5 +301,31 @@ describe('heatmap against annotation', () => {
     expect(report.cases[1]!.iou).toBe(0);
     expect(report.overall).toMatchObject({ regions: 2, pointingGame: 0.5 });
     expect(report.perLabel.map((l) => l.labelId)).toEqual(['nodule', 'opacity']);
+  });
+});
+
+describe('migration to the review schema', () => {
+  it('upgrades a version-2 database in place, keeps its rows, takes a backup, and learns image sizes on the next open', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'db.sqlite');
+    const raw = new Database(file);
+    for (const sql of MIGRATIONS.slice(0, 2)) raw.exec(sql);
+    raw.pragma('user_version = 2');
+    raw.prepare("INSERT INTO images (image_id, format, file_name, path, first_seen, last_opened) VALUES (?, 'png', 'old.png', '/old.png', 'then', 'then')").run(A);
+    raw.prepare("INSERT INTO feedback (image_id, result_id, label_id, verdict, note, reader, version, saved_at) VALUES (?, NULL, NULL, 'agree', 'kept', 'dr-a', 1, 'then')").run(A);
+    raw.close();
+
+    const store = new Store(await openDatabase(file));
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(existsSync(`${file}.before-v${SCHEMA_VERSION}.bak`)).toBe(true);
+    expect(store.latestFeedback(A, 'dr-a')).toMatchObject({ note: 'kept' });
+    const reviews = new ReviewStore(store);
+    // No size yet: a region cannot be checked, so the review is refused until the image is read again.
+    expect(store.imageSize(A)).toBeUndefined();
+    expect(() => reviews.saveReview({ imageId: A }, 'dr-a', LABELS)).toThrow(expect.objectContaining({ code: 'IMAGE_NOT_OPEN' }));
+    store.recordImage(image('a'), '/old.png', 'dr-a');
+    expect(store.imageSize(A)).toEqual({ width: 200, height: 100 });
+    expect(reviews.saveReview({ imageId: A, labels: [{ labelId: 'opacity', present: true }] }, 'dr-a', LABELS).version).toBe(1);
+    store.close();
   });
 });
