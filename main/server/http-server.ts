@@ -82,6 +82,8 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 }
 
 function refuse(res: http.ServerResponse, status: number, code: ErrorCode, message: string): void {
+  // Drain an unread body, or the next request on this keep-alive connection would hang.
+  res.req.resume();
   sendJson(res, status, { ok: false, error: { code, message } } satisfies Envelope<never>);
 }
 

@@ -2,7 +2,7 @@
 // foreign keys) and migrates it, keyed by user_version, each step in one transaction. A database
 // written by a newer Resight is refused, and a backup is taken before any migration.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
 
@@ -125,10 +125,12 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * `npm start`, Electron needs its own ABI while the Node tests keep the Node build.
  */
 export async function openDatabase(file: string, nativeBinding?: string): Promise<Db> {
-  mkdirSync(path.dirname(file), { recursive: true });
+  // Readers' notes are private to this account on a shared workstation.
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   let db: Db;
   try {
     db = new Database(file, nativeBinding ? { nativeBinding } : {});
+    if (process.platform !== 'win32') chmodSync(file, 0o600);
   } catch {
     throw new ResightError('STORE_FAILED', 'The Resight database could not be opened. Check that the data folder is writable and not full.');
   }

@@ -1,7 +1,7 @@
 // Runs in tests. The store on real SQLite files: migrations, durability across reopen, refusal of
 // a newer database, versioned feedback with its audit trail.
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,14 @@ describe('store', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();
+  });
+
+  it.runIf(process.platform !== 'win32')('creates the data folder and database readable by this account only', async () => {
+    const dir = path.join(tmp(), 'fresh', 'data');
+    const db = await openDatabase(path.join(dir, 'db.sqlite'));
+    db.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dir, 'db.sqlite')).mode & 0o777).toBe(0o600);
   });
 
   it('keeps feedback across a reopen, versioned, with an audit row per change', async () => {
