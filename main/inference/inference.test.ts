@@ -166,6 +166,45 @@ describe('the bundled model through onnxruntime', () => {
   });
 });
 
+describe('CAM methods against their published definitions (PyTorch autograd)', () => {
+  const methodsPath = path.join(modelsDir, 'fixtures', 'cam-methods-reference.json');
+  it('ships the method reference fixtures with the bundled model', () => {
+    if (modelsDir === path.join(repoRoot, 'models')) expect(existsSync(methodsPath)).toBe(true);
+  });
+
+  it.runIf(existsSync(methodsPath))('each method matches its reference with cosine ≥ 0.999', async () => {
+    const ref = JSON.parse(readFileSync(methodsPath, 'utf8')) as {
+      model: { sha256: string };
+      cases: Array<{ input: string; maps: Record<string, Record<string, number[][]>> }>;
+    };
+    const model = await new ModelRegistry([modelsDir]).active();
+    expect(model.sha256).toBe(ref.model.sha256);
+    const engine = new InProcessEngine();
+    for (const c of ref.cases) {
+      const buf = readFileSync(path.join(modelsDir, 'fixtures', c.input));
+      const x = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      const [a] = await runBatch(engine, model, [{ input: x, geometry: inputGeometry('stretch', 224, 224, 224, 224) }], { provider: 'cpu', threads: 1 });
+      for (const [labelId, byMethod] of Object.entries(c.maps)) {
+        for (const [method, rows] of Object.entries(byMethod)) {
+          const expected = rows.flat();
+          const ours = rawCam(model, a!, method as 'gradcampp', labelId);
+          let dot = 0;
+          let na = 0;
+          let nb = 0;
+          expected.forEach((e, i) => {
+            dot += e * ours[i]!;
+            na += e * e;
+            nb += ours[i]! * ours[i]!;
+          });
+          const cosine = na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb);
+          expect(cosine, `${c.input} ${labelId} ${method}`).toBeGreaterThanOrEqual(0.999);
+        }
+      }
+    }
+    await engine.close();
+  });
+});
+
 describe('execution providers and caching', () => {
   it('falls back to CPU with a reason when the requested GPU provider cannot run, never crashing', async () => {
     const model = await new ModelRegistry([modelsDir]).active();
