@@ -140,6 +140,25 @@ test('readers review, label, agree, adjudicate, and it all survives a restart', 
     await page.keyboard.press('Control+Shift+z');
     await expect(page.getByTestId('region-0')).toBeVisible();
     await page.keyboard.press('b');
+    // Edit with the mouse: drag the box to move it; draw a polygon corner by corner, then delete it.
+    const rect0 = page.getByTestId('region-0');
+    const xBefore = (await rect0.getAttribute('x'))!;
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + 30, cy + 20, { steps: 4 });
+    await page.mouse.up();
+    await expect(rect0).not.toHaveAttribute('x', xBefore);
+    await page.keyboard.press('g');
+    await page.mouse.click(cx - 150, cy - 150);
+    await page.mouse.click(cx - 100, cy - 150);
+    await page.mouse.dblclick(cx - 120, cy - 100);
+    await expect(page.getByTestId('region-1')).toBeVisible();
+    await expect(page.getByTestId('region-list')).toContainText('polygon · Lung opacity');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('region-1').click();
+    await page.keyboard.press('Delete');
+    await expect(page.getByTestId('region-1')).toHaveCount(0);
+    await expect(page.getByTestId('annotation-layer')).toHaveAttribute('data-regions', '1');
     await page.screenshot({ path: join(SHOTS, 'review-annotator-box.png') });
     await labelWithKeys(page, [], 1, total);
     await labelWithKeys(page, ['4'], 2, total);

@@ -88,7 +88,8 @@ export function AgreementPanel() {
                 <td>{l.cases}</td>
                 <td>{pct(l.rawAgreement)}</td>
                 <td data-testid={`kappa-${l.labelId}`} title={l.method ? `${l.method === 'cohen' ? "Cohen's" : "Fleiss'"} kappa over ${l.kappaCases} cases` : 'Needs two readers'}>
-                  {num(l.kappa)} <span className="muted">{l.method === 'cohen' ? 'Cohen' : l.method === 'fleiss' ? 'Fleiss' : ''}</span>
+                  {l.kappa === null && l.method && l.rawAgreement === 1 ? 'all agree' : num(l.kappa)}{' '}
+                  <span className="muted">{l.method === 'cohen' ? 'Cohen' : l.method === 'fleiss' ? 'Fleiss' : ''}</span>
                 </td>
               </tr>
             ))}

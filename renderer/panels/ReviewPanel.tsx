@@ -4,7 +4,7 @@
 // next case. Keyboard first: every action here has a key, listed in the panel.
 import { useEffect } from 'react';
 import type { ModelSummary, Verdict } from '../../preload/api';
-import { draftOf, modelLabels, useReview } from '../state/review';
+import { draftOf, modelLabels, useReview, type Tool } from '../state/review';
 import { useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
 import './review.css';
@@ -32,7 +32,14 @@ function isTyping(target: EventTarget | null): boolean {
   );
 }
 
-/** Keys of the review: digits toggle labels, Enter submits and opens the next case, B draws boxes. */
+const TOOL_KEYS: Record<string, Tool> = { b: 'box', g: 'polygon', p: 'point' };
+const TOOLS: { tool: Tool; label: string; key: string }[] = [
+  { tool: 'box', label: 'Box', key: 'B' },
+  { tool: 'polygon', label: 'Polygon', key: 'G' },
+  { tool: 'point', label: 'Point', key: 'P' },
+];
+
+/** Keys of the review: digits toggle labels, Enter submits and opens the next case, B/G/P draw. */
 export function useReviewKeys(enabled: boolean) {
   useEffect(() => {
     if (!enabled) return;
@@ -64,9 +71,10 @@ export function useReviewKeys(enabled: boolean) {
       } else if (e.key === 'Enter') {
         e.preventDefault();
         void review.submitAndNext();
-      } else if (e.key === 'b' || e.key === 'B') {
+      } else if (TOOL_KEYS[e.key.toLowerCase()]) {
         e.preventDefault();
-        review.setTool(review.tool === 'box' ? 'select' : 'box');
+        const tool = TOOL_KEYS[e.key.toLowerCase()]!;
+        review.setTool(review.tool === tool ? 'select' : tool);
       } else if (e.key === 'Escape') {
         review.setTool('select');
       } else if ((e.key === 'Delete' || e.key === 'Backspace') && review.selected !== null) {
@@ -153,17 +161,21 @@ export function ReviewPanel() {
       {info && labels.length > 0 && (
         <>
           <div className="region-tools" role="toolbar" aria-label="Regions">
-            <button
-              type="button"
-              data-testid="tool-box"
-              className={tool === 'box' ? 'toggle on' : 'toggle'}
-              aria-pressed={tool === 'box'}
-              onMouseDown={keepFocus}
-              onClick={() => review.setTool(tool === 'box' ? 'select' : 'box')}
-              disabled={disabled}
-            >
-              Draw box <kbd>B</kbd>
-            </button>
+            {TOOLS.map((t) => (
+              <button
+                key={t.tool}
+                type="button"
+                data-testid={`tool-${t.tool}`}
+                className={tool === t.tool ? 'toggle on' : 'toggle'}
+                aria-pressed={tool === t.tool}
+                onMouseDown={keepFocus}
+                onClick={() => review.setTool(tool === t.tool ? 'select' : t.tool)}
+                disabled={disabled}
+                title={t.tool === 'polygon' ? 'Click the corners; double-click or click the first corner to close' : undefined}
+              >
+                {t.label} <kbd>{t.key}</kbd>
+              </button>
+            ))}
             <label className="draw-label">
               for
               <select value={drawLabel ?? ''} onChange={(e) => review.setActiveLabel(e.currentTarget.value)} disabled={disabled} data-testid="draw-label">
@@ -261,7 +273,7 @@ export function ReviewPanel() {
             </div>
           )}
           <p className="muted small keys-help">
-            Keys: <kbd>1</kbd>–<kbd>9</kbd> labels · <kbd>B</kbd> box · <kbd>Del</kbd> region · <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo · <kbd>⏎</kbd> submit and next
+            Keys: <kbd>1</kbd>–<kbd>9</kbd> labels · <kbd>B</kbd>/<kbd>G</kbd>/<kbd>P</kbd> box, polygon, point · <kbd>Esc</kbd> stop drawing · <kbd>Del</kbd> region · <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo · <kbd>⏎</kbd> submit and next
           </p>
         </>
       )}

@@ -24,7 +24,7 @@ export interface Draft {
   note: string;
 }
 
-export type Tool = 'select' | 'box';
+export type Tool = 'select' | 'box' | 'polygon' | 'point';
 
 const EMPTY: Draft = { labels: {}, regions: [], confidence: null, note: '' };
 const HISTORY_LIMIT = 200;

@@ -1,6 +1,7 @@
 // Runs in the renderer. The reader's regions drawn over the image, in an SVG layer above the
-// canvas: boxes are drawn by dragging with the box tool, selected by a click, moved by dragging,
-// resized by their corner handles and deleted with Delete. Coordinates are kept in image pixels;
+// canvas: boxes are drawn by dragging with the box tool, polygons corner by corner (double-click
+// or the first corner closes them), points by a click; any region is selected by a click, moved
+// by dragging and deleted with Delete, and boxes are resized by their corner handles. Coordinates are kept in image pixels;
 // the layer maps them with the same fit the viewer uses. The layer lets pointer events through to
 // the canvas (window/level) except on regions and while the box tool is on.
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
@@ -14,7 +15,7 @@ type Point = { x: number; y: number };
 type Box = Extract<Region, { kind: 'box' }>;
 type Drag =
   | { mode: 'draw'; from: Point; to: Point }
-  | { mode: 'move'; index: number; from: Point; to: Point; orig: Box }
+  | { mode: 'move'; index: number; from: Point; to: Point; orig: Region }
   | { mode: 'resize'; index: number; corner: 0 | 1 | 2 | 3; to: Point; orig: Box };
 
 /** Smallest box, in screen pixels, a drag makes (a click is not a box). */
@@ -23,14 +24,33 @@ const HUES = [28, 200, 130, 300, 50, 0, 260, 170, 90];
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
-function dragged(d: Drag, width: number, height: number): Box | null {
-  if (d.mode === 'draw') return null;
-  const o = d.orig;
-  if (d.mode === 'move') {
-    const dx = clamp(d.to.x - d.from.x, -o.x0, width - o.x1);
-    const dy = clamp(d.to.y - d.from.y, -o.y0, height - o.y1);
-    return { ...o, x0: o.x0 + dx, x1: o.x1 + dx, y0: o.y0 + dy, y1: o.y1 + dy };
+/** The points that bound a region, for keeping a moved region on the image. */
+function extent(r: Region): { x0: number; y0: number; x1: number; y1: number } {
+  if (r.kind === 'box') return r;
+  const pts = r.kind === 'point' ? [r] : r.points;
+  return { x0: Math.min(...pts.map((p) => p.x)), y0: Math.min(...pts.map((p) => p.y)), x1: Math.max(...pts.map((p) => p.x)), y1: Math.max(...pts.map((p) => p.y)) };
+}
+
+function translate(r: Region, dx: number, dy: number, round: (v: number) => number = (v) => v): Region {
+  switch (r.kind) {
+    case 'box':
+      return { ...r, x0: round(r.x0 + dx), x1: round(r.x1 + dx), y0: round(r.y0 + dy), y1: round(r.y1 + dy) };
+    case 'polygon':
+      return { ...r, points: r.points.map((p) => ({ x: round(p.x + dx), y: round(p.y + dy) })) };
+    case 'point':
+      return { ...r, x: round(r.x + dx), y: round(r.y + dy) };
   }
+}
+
+function dragged(d: Drag, width: number, height: number, round?: (v: number) => number): Region | null {
+  if (d.mode === 'draw') return null;
+  if (d.mode === 'move') {
+    const e = extent(d.orig);
+    const dx = clamp(d.to.x - d.from.x, -e.x0, width - e.x1);
+    const dy = clamp(d.to.y - d.from.y, -e.y0, height - e.y1);
+    return translate(d.orig, dx, dy, round);
+  }
+  const o = d.orig;
   // Corners: 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left; the opposite one stays put.
   const fixedX = d.corner === 0 || d.corner === 3 ? o.x1 : o.x0;
   const fixedY = d.corner === 0 || d.corner === 1 ? o.y1 : o.y0;
@@ -46,6 +66,11 @@ export function AnnotationLayer() {
   const svgRef = useRef<SVGSVGElement>(null);
   const [size, setSize] = useState({ w: 0, h: 0 });
   const [drag, setDrag] = useState<Drag | null>(null);
+  /** Corners of the polygon being drawn, in image pixels. */
+  const [corners, setCorners] = useState<Point[]>([]);
+
+  // Leaving the polygon tool (Escape, another tool, another case) drops an unfinished polygon.
+  useEffect(() => setCorners([]), [tool, info?.imageId]);
 
   useEffect(() => {
     const svg = svgRef.current;
@@ -88,11 +113,9 @@ export function AnnotationLayer() {
         });
         return;
       }
-      const next = dragged(d, info.width, info.height);
-      const o = d.orig;
-      if (next && (next.x0 !== o.x0 || next.y0 !== o.y0 || next.x1 !== o.x1 || next.y1 !== o.y1) && next.x1 - next.x0 >= 1 && next.y1 - next.y0 >= 1) {
-        review.updateRegion(d.index, { ...next, x0: Math.round(next.x0), y0: Math.round(next.y0), x1: Math.round(next.x1), y1: Math.round(next.y1) });
-      }
+      const next = dragged(d, info.width, info.height, (v) => Math.round(v * 10) / 10);
+      const tooSmall = next?.kind === 'box' && (next.x1 - next.x0 < 1 || next.y1 - next.y0 < 1);
+      if (next && !tooSmall && JSON.stringify(next) !== JSON.stringify(d.orig)) review.updateRegion(d.index, next);
     };
     window.addEventListener('pointermove', onMove);
     window.addEventListener('pointerup', onUp, { once: true });
@@ -125,10 +148,10 @@ export function AnnotationLayer() {
       className: `region${isSelected ? ' selected' : ''}`,
       stroke: colour,
       onPointerDown: (e: ReactPointerEvent) => {
-        if (tool === 'box') return;
+        if (tool !== 'select') return;
         e.stopPropagation();
         useReview.getState().select(i);
-        if (r.kind === 'box') start(e, { mode: 'move', index: i, from: toImage(e.clientX, e.clientY), to: toImage(e.clientX, e.clientY), orig: r });
+        start(e, { mode: 'move', index: i, from: toImage(e.clientX, e.clientY), to: toImage(e.clientX, e.clientY), orig: r });
       },
     };
     if (r.kind === 'box') {
@@ -167,6 +190,34 @@ export function AnnotationLayer() {
     return <circle key={i} {...common} cx={sx(r.x)} cy={sy(r.y)} r={5} />;
   });
 
+  const labelForNew = () => useReview.getState().activeLabel ?? modelLabels()[0]?.id;
+  const closePolygon = (clicked: Point[]) => {
+    const labelId = labelForNew();
+    setCorners([]);
+    // A double-click lands two clicks on one spot: keep one corner per place.
+    const points = clicked.filter((p, k) => k === 0 || Math.hypot(sx(p.x) - sx(clicked[k - 1]!.x), sy(p.y) - sy(clicked[k - 1]!.y)) >= 3);
+    if (points.length >= 3 && labelId) useReview.getState().addRegion({ kind: 'polygon', labelId, points: points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) });
+  };
+  const onLayerDown = (e: ReactPointerEvent) => {
+    if (tool === 'select') {
+      useReview.getState().select(null);
+      return;
+    }
+    if (e.button !== 0) return;
+    const p = toImage(e.clientX, e.clientY);
+    if (tool === 'box') start(e, { mode: 'draw', from: p, to: p });
+    else if (tool === 'point') {
+      const labelId = labelForNew();
+      if (labelId) useReview.getState().addRegion({ kind: 'point', labelId, x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 });
+    } else {
+      e.preventDefault();
+      const first = corners[0];
+      // A click on the first corner (within a few screen pixels) closes the polygon.
+      if (first && corners.length >= 3 && Math.hypot(sx(first.x) - sx(p.x), sy(first.y) - sy(p.y)) < 8) closePolygon(corners);
+      else setCorners((c) => [...c, p]);
+    }
+  };
+
   const preview =
     drag?.mode === 'draw' ? (
       <rect
@@ -176,22 +227,23 @@ export function AnnotationLayer() {
         width={Math.abs(sx(drag.to.x) - sx(drag.from.x))}
         height={Math.abs(sy(drag.to.y) - sy(drag.from.y))}
       />
+    ) : corners.length > 0 ? (
+      <g>
+        <polyline className="region drawing" points={corners.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')} />
+        {corners.map((p, k) => (
+          <circle key={k} className="corner-dot" cx={sx(p.x)} cy={sy(p.y)} r={k === 0 ? 5 : 3} />
+        ))}
+      </g>
     ) : null;
 
   return (
     <svg
       ref={svgRef}
-      className={`annotation-layer${tool === 'box' ? ' drawing' : ''}`}
+      className={`annotation-layer${tool !== 'select' ? ' drawing' : ''}`}
       data-testid="annotation-layer"
       data-regions={regions.length}
-      onPointerDown={(e) => {
-        if (tool !== 'box') {
-          useReview.getState().select(null);
-          return;
-        }
-        const p = toImage(e.clientX, e.clientY);
-        start(e, { mode: 'draw', from: p, to: p });
-      }}
+      onPointerDown={onLayerDown}
+      onDoubleClick={() => tool === 'polygon' && closePolygon(corners)}
     >
       {shapes}
       {preview}
