@@ -111,8 +111,13 @@ test('readers review, label, agree, adjudicate, and it all survives a restart', 
     await expect(page.getByTestId('review-status')).toContainText('Signed by Dr Adams · version 1');
     await page.getByTestId('label-effusion-uncertain').click();
     await expect(page.getByTestId('review-status')).toContainText('unsaved changes');
+    await expect(page.getByTestId('review-amend-hint')).toContainText('Version 1 is signed and stays as it is');
     await page.getByTestId('review-save').click();
     await expect(page.getByTestId('review-status')).toContainText('Saved by Dr Adams · version 2');
+    await page.getByTestId('review-history').locator('summary').click();
+    await expect(page.getByTestId('review-history').locator('li')).toHaveCount(2);
+    await expect(page.getByTestId('review-history').locator('li').first()).toContainText('v1');
+    await expect(page.getByTestId('review-history').locator('li').first()).toContainText('signed');
     await page.screenshot({ path: join(SHOTS, 'review-clinician.png') });
 
     // ── An annotator labels three cases with the keyboard and draws a box on the first.

@@ -510,6 +510,8 @@ export const api = {
   'review.save': call(ReviewInput, Review),
   /** The current reader's latest version on an image. */
   'review.get': call(z.object({ imageId: ImageId }).strict(), Review.nullable()),
+  /** Every version the current reader saved on an image, oldest first: signed versions are never changed. */
+  'review.history': call(z.object({ imageId: ImageId }).strict(), z.array(Review)),
   /** Every reader's latest version on an image. */
   'review.all': call(z.object({ imageId: ImageId }).strict(), z.array(Review)),
   'worklist.list': call(WorklistFilter, Worklist),

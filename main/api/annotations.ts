@@ -33,7 +33,7 @@ export async function ensureImageSize(deps: AnnotationDeps, imageId: string, rea
   deps.store.recordImage(image.info, filePath, reader);
 }
 
-export function annotationHandlers(deps: AnnotationDeps): Pick<Handlers, 'review.save' | 'review.get' | 'review.all'> {
+export function annotationHandlers(deps: AnnotationDeps): Pick<Handlers, 'review.save' | 'review.get' | 'review.all' | 'review.history'> {
   return {
     'review.save': async (input, ctx) => {
       await ensureImageSize(deps, input.imageId, ctx.reader);
@@ -41,5 +41,6 @@ export function annotationHandlers(deps: AnnotationDeps): Pick<Handlers, 'review
     },
     'review.get': async ({ imageId }, ctx) => deps.reviews.latestReview(imageId, ctx.reader),
     'review.all': async ({ imageId }) => deps.reviews.latestReviews(imageId),
+    'review.history': async ({ imageId }, ctx) => deps.reviews.history(imageId, ctx.reader),
   };
 }

@@ -120,9 +120,9 @@ describe('reviews', () => {
     const edit = reviews.saveReview({ imageId: A, resultId, labels: [{ labelId: 'opacity', verdict: 'agree' }], timeSpentMs: 5_000 }, 'Dr Adams', LABELS);
     expect(edit).toMatchObject({ version: 2, signed: false, timeSpentMs: 35_000 });
     // The signed version stays as it was.
-    expect(reviews.history(A, 'Dr Adams').map((r) => [r.version, r.signed, r.note])).toEqual([
-      [1, true, 'nodule in the right upper zone'],
-      [2, false, ''],
+    expect(reviews.history(A, 'Dr Adams').map((r) => [r.version, r.signed, r.note, r.timeSpentMs])).toEqual([
+      [1, true, 'nodule in the right upper zone', 30_000],
+      [2, false, '', 35_000],
     ]);
     expect(() => store.db.prepare('UPDATE reviews SET signed = 0').run()).toThrow(/never edited/);
     expect(() => store.db.prepare('DELETE FROM reviews').run()).toThrow(/never deleted/);

@@ -252,8 +252,9 @@ export class ReviewStore {
 
   /** Every version on an image, oldest first (the history a signed review keeps). */
   history(imageId: string, reader: string): Review[] {
+    // Each version's time is the running total up to it, as when it was saved.
     return this.db
-      .prepare('SELECT r.*, r.time_spent_ms AS total_ms FROM reviews r WHERE image_id = ? AND reader = ? ORDER BY version')
+      .prepare('SELECT r.*, SUM(r.time_spent_ms) OVER (ORDER BY r.version) AS total_ms FROM reviews r WHERE image_id = ? AND reader = ? ORDER BY version')
       .all(imageId, reader)
       .map(toReview);
   }

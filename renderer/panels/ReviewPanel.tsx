@@ -2,10 +2,12 @@
 // uncertain with the model's call (clinician), present / absent of one's own (annotator, number
 // keys), regions drawn on the image, confidence, note; Save, Sign, and Enter to submit and open the
 // next case. Keyboard first: every action here has a key, listed in the panel.
-import { useEffect } from 'react';
-import type { ModelSummary, Verdict } from '../../preload/api';
-import { draftOf, modelLabels, useReview, type Tool } from '../state/review';
+import { useEffect, useState } from 'react';
+import type { ModelSummary, Review, Verdict } from '../../preload/api';
+import { call } from '../api/client';
 import { useFindings } from '../state/findings';
+import { draftOf, modelLabels, useReview, type Tool } from '../state/review';
+import { useSession } from '../state/session';
 import { useStudy } from '../state/study';
 import './review.css';
 
@@ -89,6 +91,40 @@ export function useReviewKeys(enabled: boolean) {
 
 /** Keeps focus where it was, so a click on a review button does not steal Enter from the review. */
 export const keepFocus = (e: React.MouseEvent) => e.preventDefault();
+
+/** The reader's versions of this case, fetched when opened: signing never hides what came before. */
+function History({ imageId, latest }: { imageId: string; latest: number }) {
+  const [versions, setVersions] = useState<Review[] | null>(null);
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (!open) return;
+    let live = true;
+    call('review.history', { imageId }).then(
+      (v) => live && setVersions(v),
+      (err: unknown) => useSession.getState().reportError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [open, imageId, latest]);
+  return (
+    <details className="history small" onToggle={(e) => setOpen(e.currentTarget.open)} data-testid="review-history">
+      <summary>
+        History ({latest} version{latest === 1 ? '' : 's'})
+      </summary>
+      <ol>
+        {versions?.map((v) => (
+          <li key={v.version}>
+            v{v.version} · {timeOf(v.savedAt)} · {v.signed ? <strong className="signed">signed</strong> : 'saved'} ·{' '}
+            {v.labels.filter((l) => l.present).map((l) => l.labelId).join(', ') || 'nothing present'}
+            {v.regions.length ? ` · ${v.regions.length} region${v.regions.length === 1 ? '' : 's'}` : ''}
+            {v.note ? ` · “${v.note.length > 60 ? `${v.note.slice(0, 60)}…` : v.note}”` : ''}
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
 
 export function ReviewPanel() {
   const info = useStudy((s) => s.info);
@@ -258,6 +294,12 @@ export function ReviewPanel() {
             )}
             {dirty ? ' · unsaved changes' : ''}
           </p>
+          {saved?.signed && dirty && (
+            <p className="small signed-hint" data-testid="review-amend-hint">
+              Version {saved.version} is signed and stays as it is; saving makes version {saved.version + 1}.
+            </p>
+          )}
+          {saved && <History imageId={saved.imageId} latest={saved.version} />}
           {otherReaders.length > 0 && (
             <div className="case-readers" data-testid="case-readers">
               <span className="muted small">Other readers</span>
