@@ -216,6 +216,14 @@ test('readers review, label, agree, adjudicate, and it all survives a restart', 
     await page.getByTestId('tab-worklist').click();
     await expect(page.getByTestId('worklist-progress')).toHaveText(/^3 \/ \d+ cases$/);
     await expect(page.getByTestId(`case-${FIRST}`)).toHaveAttribute('data-status', 'read');
+    // Flag a case, then filter by status.
+    await page.getByTestId(`case-${FIRST}`).locator('xpath=..').getByRole('button', { name: '⚑' }).click();
+    await expect(page.getByTestId(`case-${FIRST}`)).toHaveAttribute('data-status', 'flagged');
+    await page.getByTestId('worklist-status').selectOption('read');
+    await expect(page.getByTestId('worklist').locator('button.case')).toHaveCount(2);
+    await page.getByTestId('worklist-status').selectOption('flagged');
+    await expect(page.getByTestId('worklist').locator('button.case')).toHaveCount(1);
+    await page.getByTestId('worklist-status').selectOption('all');
     await page.screenshot({ path: join(SHOTS, 'review-after-restart.png') });
   } finally {
     await server.stop();
