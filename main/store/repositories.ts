@@ -4,7 +4,7 @@
 // process's write lock (SQLite answers BUSY at once to avoid a deadlock), so the app and the CLI
 // on one database would refuse each other's saves.
 import { z } from 'zod';
-import { CamMap, Finding, ResightError, type FeedbackRecord, type ImageInfo, type Verdict } from '../../preload/api';
+import { api, CamMap, Finding, ResightError, type FeedbackRecord, type ImageInfo, type Verdict } from '../../preload/api';
 import { appendAudit } from './audit';
 import type { Db } from './database';
 
@@ -154,9 +154,16 @@ export class Store {
   }
 
   saveFeedback(
-    input: { imageId: string; resultId: number | null; labelId: string | null; verdict: Verdict; note: string },
+    raw: { imageId: string; resultId: number | null; labelId: string | null; verdict: Verdict; note: string },
     reader: string,
   ): FeedbackRecord {
+    // The contract's own schema, again: the CLI and tests reach the store without dispatch.
+    const parsed = api['feedback.save'].input.safeParse(raw);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new ResightError('INVALID_ARGUMENT', `The feedback was not understood${first?.path.length ? ` (${first.path.join('.')})` : ''}: ${first?.message ?? 'invalid input'}.`);
+    }
+    const input = parsed.data;
     return guard('your feedback', () =>
       this.db.transaction(() => {
         if (!this.db.prepare('SELECT 1 FROM images WHERE image_id = ?').get(input.imageId)) {

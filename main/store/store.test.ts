@@ -78,6 +78,27 @@ describe('store', () => {
     store.close();
   });
 
+  it('refuses malformed feedback with a code and writes nothing', async () => {
+    const store = new Store(await openDatabase(path.join(tmp(), 'db.sqlite')));
+    store.recordImage(info, '/data/x.png', 'dr-a');
+    const before = auditCount(store.db);
+    const good = { imageId: info.imageId, resultId: null, labelId: 'opacity', verdict: 'agree' as const, note: '' };
+    for (const bad of [
+      { ...good, note: 'x'.repeat(20_001) },
+      { ...good, verdict: 'maybe' },
+      { ...good, labelId: 'x'.repeat(129) },
+      { ...good, resultId: -3 },
+      { ...good, imageId: 'nope' },
+      { ...good, extra: 1 },
+    ]) {
+      expect(() => store.saveFeedback(bad as typeof good, 'dr-a')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(() => store.saveFeedback({ ...good, resultId: 99 }, 'dr-a')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(auditCount(store.db)).toBe(before);
+    expect((store.db.prepare('SELECT COUNT(*) AS n FROM feedback').get() as { n: number }).n).toBe(0);
+    store.close();
+  });
+
   it('refuses a database written by a newer Resight and leaves it untouched', async () => {
     const file = path.join(tmp(), 'db.sqlite');
     const raw = new Database(file);
