@@ -75,6 +75,7 @@ async function labelWithKeys(page: Page, keys: string[], done: number, total: Re
   await expect(page.getByTestId('worklist-progress')).toHaveText(new RegExp(`^${done} / ${total.source} cases$`));
   await expect(page.getByTestId('image-canvas')).not.toHaveAttribute('data-image-id', before ?? '');
   await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+  await expect(page.getByTestId('review-status')).toContainText('Not reviewed by you yet');
 }
 
 async function openFirstCase(page: Page, fileName: string) {

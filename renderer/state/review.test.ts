@@ -86,3 +86,13 @@ describe('review draft', () => {
     expect(submit.sign).toBe(false);
   });
 });
+
+describe('review load', () => {
+  it('keeps keys pressed while the case was still loading', async () => {
+    const r = useReview.getState;
+    const loading = r().load('b'.repeat(64));
+    r().togglePresent('opacity');
+    await loading;
+    expect(r().draft.labels.opacity?.present).toBe(true);
+  });
+});

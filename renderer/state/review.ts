@@ -106,7 +106,14 @@ export const useReview = create<ReviewStore>()((set, get) => {
       try {
         const [mine, all] = await Promise.all([call('review.get', { imageId }), call('review.all', { imageId })]);
         if (seq !== loadSeq) return;
-        set({ saved: mine, others: all, draft: draftOf(mine) });
+        // Keys pressed while the case was loading are kept, on top of what was stored.
+        const { draft, past } = get();
+        const stored = draftOf(mine);
+        const merged =
+          past.length === 0 && draft === EMPTY
+            ? stored
+            : { labels: { ...stored.labels, ...draft.labels }, regions: [...stored.regions, ...draft.regions], confidence: draft.confidence ?? stored.confidence, note: draft.note || stored.note };
+        set({ saved: mine, others: all, draft: merged });
       } catch (err) {
         if (seq === loadSeq) useSession.getState().reportError(err);
       } finally {
