@@ -9,7 +9,7 @@ import type { Region } from '../../../preload/api';
 import { useFindings } from '../../state/findings';
 import { modelLabels, useReview } from '../../state/review';
 import { useStudy } from '../../state/study';
-import { fitRect, type Rect } from '../layout';
+import { fitRect } from '../layout';
 
 type Point = { x: number; y: number };
 type Box = Extract<Region, { kind: 'box' }>;
@@ -23,6 +23,31 @@ const MIN_DRAG_PX = 4;
 const HUES = [28, 200, 130, 300, 50, 0, 260, 170, 90];
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** Image pixels → layer (CSS) pixels: x' = a·x + c·y + e, y' = b·x + d·y + f. */
+interface Affine {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  e: number;
+  f: number;
+}
+
+/** Where the viewer draws the image in a layer of this size: fitted and centred, as the canvas does. */
+function layerAffine(info: { width: number; height: number; spacing?: { row: number; column: number } }, w: number, h: number): Affine {
+  const r = fitRect(w, h, info.width, info.height, info.spacing ? info.spacing.row / info.spacing.column : 1);
+  return { a: r.width / info.width, b: 0, c: 0, d: r.height / info.height, e: r.x, f: r.y };
+}
+
+const forward = (m: Affine, p: Point): [number, number] => [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f];
+
+function backward(m: Affine, x: number, y: number): Point {
+  const det = m.a * m.d - m.b * m.c;
+  const dx = x - m.e;
+  const dy = y - m.f;
+  return { x: (m.d * dx - m.c * dy) / det, y: (m.a * dy - m.b * dx) / det };
+}
 
 /** The points that bound a region, for keeping a moved region on the image. */
 function extent(r: Region): { x0: number; y0: number; x1: number; y1: number } {
@@ -80,27 +105,31 @@ export function AnnotationLayer() {
     return () => observe.disconnect();
   }, []);
 
-  const rect: Rect | null = info && size.w > 0 ? fitRect(size.w, size.h, info.width, info.height, info.spacing ? info.spacing.row / info.spacing.column : 1) : null;
+  const m: Affine | null = info && size.w > 0 ? layerAffine(info, size.w, size.h) : null;
 
   const toImage = (clientX: number, clientY: number): Point => {
     const b = svgRef.current!.getBoundingClientRect();
-    return {
-      x: clamp(((clientX - b.left - rect!.x) / rect!.width) * info!.width, 0, info!.width),
-      y: clamp(((clientY - b.top - rect!.y) / rect!.height) * info!.height, 0, info!.height),
-    };
+    const p = backward(m!, clientX - b.left, clientY - b.top);
+    return { x: clamp(p.x, 0, info!.width), y: clamp(p.y, 0, info!.height) };
+  };
+  /** Screen distance between two image points (CSS pixels). */
+  const screenDistance = (p: Point, q: Point) => {
+    const [x0, y0] = forward(m!, p);
+    const [x1, y1] = forward(m!, q);
+    return Math.hypot(x1 - x0, y1 - y0);
   };
 
   // While dragging, the window follows the pointer so a drag may leave the layer.
   useEffect(() => {
-    if (!drag || !info || !rect) return;
+    if (!drag || !info || !m) return;
     const onMove = (e: PointerEvent) => setDrag((d) => (d ? { ...d, to: toImage(e.clientX, e.clientY) } : d));
     const onUp = (e: PointerEvent) => {
       const d = { ...drag, to: toImage(e.clientX, e.clientY) };
       setDrag(null);
       const review = useReview.getState();
       if (d.mode === 'draw') {
-        const wPx = (Math.abs(d.to.x - d.from.x) / info.width) * rect.width;
-        const hPx = (Math.abs(d.to.y - d.from.y) / info.height) * rect.height;
+        const wPx = screenDistance(d.from, { x: d.to.x, y: d.from.y });
+        const hPx = screenDistance(d.from, { x: d.from.x, y: d.to.y });
         const labelId = review.activeLabel ?? modelLabels()[0]?.id;
         if (wPx < MIN_DRAG_PX || hPx < MIN_DRAG_PX || !labelId) return;
         review.addRegion({
@@ -123,13 +152,14 @@ export function AnnotationLayer() {
       window.removeEventListener('pointermove', onMove);
       window.removeEventListener('pointerup', onUp);
     };
-    // toImage reads the current rect; re-binding on each drag change keeps it fresh.
+    // toImage reads the current mapping; re-binding on each drag change keeps it fresh.
   });
 
-  if (!info || !rect) return <svg ref={svgRef} className="annotation-layer" data-testid="annotation-layer" aria-hidden="true" />;
+  if (!info || !m) return <svg ref={svgRef} className="annotation-layer" data-testid="annotation-layer" aria-hidden="true" />;
 
-  const sx = (x: number) => rect.x + (x / info.width) * rect.width;
-  const sy = (y: number) => rect.y + (y / info.height) * rect.height;
+  const at = (p: Point) => forward(m, p).join(',');
+  /** A box's four corners on screen (a rotated view turns it). */
+  const boxPoints = (x0: number, y0: number, x1: number, y1: number) => [at({ x: x0, y: y0 }), at({ x: x1, y: y0 }), at({ x: x1, y: y1 }), at({ x: x0, y: y1 })].join(' ');
   const hue = (labelId: string) => HUES[Math.max(0, labelIds.split('\n').indexOf(labelId)) % HUES.length];
   const start = (e: ReactPointerEvent, d: Drag) => {
     if (e.button !== 0) return;
@@ -163,8 +193,8 @@ export function AnnotationLayer() {
       ];
       return (
         <g key={i}>
-          <rect {...common} x={sx(r.x0)} y={sy(r.y0)} width={sx(r.x1) - sx(r.x0)} height={sy(r.y1) - sy(r.y0)} />
-          <text x={sx(r.x0) + 3} y={sy(r.y0) - 4} fill={colour} className="region-label">
+          <polygon {...common} points={boxPoints(r.x0, r.y0, r.x1, r.y1)} />
+          <text x={forward(m, { x: r.x0, y: r.y0 })[0] + 3} y={forward(m, { x: r.x0, y: r.y0 })[1] - 4} fill={colour} className="region-label">
             {r.labelId}
           </text>
           {isSelected &&
@@ -174,8 +204,8 @@ export function AnnotationLayer() {
                 key={k}
                 className="handle"
                 data-testid={`region-${i}-handle-${k}`}
-                x={sx(c.x) - 5}
-                y={sy(c.y) - 5}
+                x={forward(m, c)[0] - 5}
+                y={forward(m, c)[1] - 5}
                 width={10}
                 height={10}
                 onPointerDown={(e) => start(e, { mode: 'resize', index: i, corner: k as 0 | 1 | 2 | 3, to: toImage(e.clientX, e.clientY), orig: r })}
@@ -185,9 +215,9 @@ export function AnnotationLayer() {
       );
     }
     if (r.kind === 'polygon') {
-      return <polygon key={i} {...common} points={r.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')} />;
+      return <polygon key={i} {...common} points={r.points.map(at).join(' ')} />;
     }
-    return <circle key={i} {...common} cx={sx(r.x)} cy={sy(r.y)} r={5} />;
+    return <circle key={i} {...common} cx={forward(m, r)[0]} cy={forward(m, r)[1]} r={5} />;
   });
 
   const labelForNew = () => useReview.getState().activeLabel ?? modelLabels()[0]?.id;
@@ -195,7 +225,7 @@ export function AnnotationLayer() {
     const labelId = labelForNew();
     setCorners([]);
     // A double-click lands two clicks on one spot: keep one corner per place.
-    const points = clicked.filter((p, k) => k === 0 || Math.hypot(sx(p.x) - sx(clicked[k - 1]!.x), sy(p.y) - sy(clicked[k - 1]!.y)) >= 3);
+    const points = clicked.filter((p, k) => k === 0 || screenDistance(p, clicked[k - 1]!) >= 3);
     if (points.length >= 3 && labelId) useReview.getState().addRegion({ kind: 'polygon', labelId, points: points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) });
   };
   const onLayerDown = (e: ReactPointerEvent) => {
@@ -213,25 +243,19 @@ export function AnnotationLayer() {
       e.preventDefault();
       const first = corners[0];
       // A click on the first corner (within a few screen pixels) closes the polygon.
-      if (first && corners.length >= 3 && Math.hypot(sx(first.x) - sx(p.x), sy(first.y) - sy(p.y)) < 8) closePolygon(corners);
+      if (first && corners.length >= 3 && screenDistance(first, p) < 8) closePolygon(corners);
       else setCorners((c) => [...c, p]);
     }
   };
 
   const preview =
     drag?.mode === 'draw' ? (
-      <rect
-        className="region drawing"
-        x={sx(Math.min(drag.from.x, drag.to.x))}
-        y={sy(Math.min(drag.from.y, drag.to.y))}
-        width={Math.abs(sx(drag.to.x) - sx(drag.from.x))}
-        height={Math.abs(sy(drag.to.y) - sy(drag.from.y))}
-      />
+      <polygon className="region drawing" points={boxPoints(drag.from.x, drag.from.y, drag.to.x, drag.to.y)} />
     ) : corners.length > 0 ? (
       <g>
-        <polyline className="region drawing" points={corners.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')} />
+        <polyline className="region drawing" points={corners.map(at).join(' ')} />
         {corners.map((p, k) => (
-          <circle key={k} className="corner-dot" cx={sx(p.x)} cy={sy(p.y)} r={k === 0 ? 5 : 3} />
+          <circle key={k} className="corner-dot" cx={forward(m, p)[0]} cy={forward(m, p)[1]} r={k === 0 ? 5 : 3} />
         ))}
       </g>
     ) : null;
