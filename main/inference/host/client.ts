@@ -29,10 +29,31 @@ export class HostClient implements InferenceEngine {
   private closed = false;
   private pid: number | undefined;
 
+  /** Restarts counted for tests and diagnostics. */
+  restarts = 0;
+
+  /**
+   * `maxRssBytes` bounds the host's memory: sessions for several large models, or a leak in a
+   * provider, would otherwise grow it for the whole working day. Past the bound the host is
+   * replaced between requests, which costs one session load.
+   */
   constructor(
     private readonly spawn: HostSpawner,
     private readonly onStatus: (status: EventPayload<'inference.hostStatus'>) => void = () => {},
+    private readonly maxRssBytes = 6 * 1024 ** 3,
   ) {}
+
+  /** Replaces the host after the current request, without failing anything queued. */
+  private recycle(): void {
+    const channel = this.channel;
+    if (!channel) return;
+    this.channel = undefined;
+    this.ready = undefined;
+    this.restarts++;
+    channel.postMessage({ type: 'shutdown' });
+    const timer = setTimeout(() => channel.kill(), 2000);
+    channel.onExit(() => clearTimeout(timer));
+  }
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
@@ -57,6 +78,7 @@ export class HostClient implements InferenceEngine {
         this.inFlight = undefined;
         if (msg.type === 'result') job.resolve({ outputs: msg.outputs, providerUsed: msg.providerUsed, fallbackReason: msg.fallbackReason, runMs: msg.runMs });
         else job.reject(new ResightError(msg.code, msg.message));
+        if (msg.type === 'result' && msg.rssBytes !== undefined && msg.rssBytes > this.maxRssBytes) this.recycle();
         this.pump();
       });
       channel.onExit(() => {

@@ -34,7 +34,7 @@ async function handle(raw: unknown): Promise<void> {
   }
   try {
     const outcome = await runner.run(req);
-    send({ type: 'result', id: req.id, ...outcome });
+    send({ type: 'result', id: req.id, ...outcome, rssBytes: process.memoryUsage.rss() });
   } catch (err) {
     const shape =
       err instanceof ResightError

@@ -65,4 +65,33 @@ describe('inference host process', () => {
     expect(after[0]!.findings).toHaveLength(model.card.labels.length);
     expect(client.hostPid).not.toBe(pid);
   });
+
+  it('runs interactive requests ahead of queued batch work', async () => {
+    const model = await registry.active();
+    const { channels, height, width } = model.card.input;
+    const settings = { provider: 'cpu' as const, threads: 1 };
+    const order: string[] = [];
+    const batchJobs = [0, 1, 2].map((i) => runBatch(client, model, randomInputs(2, channels * height * width), settings, 'batch').then(() => order.push(`batch${i}`)));
+    const interactive = runBatch(client, model, randomInputs(1, channels * height * width), settings, 'interactive').then(() => order.push('interactive'));
+    await Promise.all([...batchJobs, interactive]);
+    // batch0 was already running; the interactive request jumps the two still queued.
+    expect(order).toEqual(['batch0', 'interactive', 'batch1', 'batch2']);
+  });
+
+  it('replaces the host between requests once it passes its memory bound', async () => {
+    const model = await registry.active();
+    const { channels, height, width } = model.card.input;
+    const settings = { provider: 'cpu' as const, threads: 1 };
+    const bounded = new HostClient(forkSpawner(hostEntry), () => {}, 1);
+    try {
+      await runBatch(bounded, model, randomInputs(1, channels * height * width), settings);
+      const first = bounded.hostPid;
+      const again = await runBatch(bounded, model, randomInputs(1, channels * height * width), settings);
+      expect(again[0]!.findings).toHaveLength(model.card.labels.length);
+      expect(bounded.restarts).toBeGreaterThanOrEqual(1);
+      expect(bounded.hostPid).not.toBe(first);
+    } finally {
+      await bounded.close();
+    }
+  });
 });

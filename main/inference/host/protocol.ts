@@ -34,6 +34,8 @@ export const HostResponse = z.discriminatedUnion('type', [
     /** Set when the requested provider failed and CPU was used instead. */
     fallbackReason: z.string().optional(),
     runMs: z.number(),
+    /** The host's resident memory after the run, so main can enforce its memory bound. */
+    rssBytes: z.number().optional(),
   }),
   z.object({ type: z.literal('error'), id: z.number().int(), code: ErrorCode, message: z.string() }),
 ]);
