@@ -227,6 +227,18 @@ export const InferenceResult = z.object({
 });
 export type InferenceResult = z.infer<typeof InferenceResult>;
 
+/** One element of a DICOM data set for the tag browser; a sequence has items, each a list of elements. */
+export interface TagNode {
+  tag: string;
+  name: string;
+  vr: string;
+  value: string;
+  items?: TagNode[][];
+}
+export const TagNode: z.ZodType<TagNode> = z.lazy(() =>
+  z.object({ tag: z.string(), name: z.string(), vr: z.string(), value: z.string(), items: z.array(z.array(TagNode)).optional() }),
+);
+
 export const Verdict = z.enum(['agree', 'disagree', 'uncertain']);
 export type Verdict = z.infer<typeof Verdict>;
 
@@ -459,6 +471,8 @@ export const api = {
     FrameData,
     true,
   ),
+  /** The open DICOM image's data set without pixel data, for the tag browser (empty for PNG/JPEG). */
+  'studies.tags': call(z.object({ imageId: ImageId }).strict(), z.array(TagNode)),
   'models.list': call(NoInput, z.array(ModelSummary)),
   /** Copies a model card and its ONNX file into the user's models folder after checking both. */
   'models.import': call(z.object({ cardPath: FilePath }).strict(), ModelSummary),

@@ -1,8 +1,10 @@
 // Runs in main and the browser-mode server. Handlers for opening images and reading frames.
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type SampleEntry } from '../../preload/api';
 import { loadImage, type ImageCache } from '../imaging/load';
+import { tagTree } from '../imaging/tags';
 import type { LoadedImage } from '../imaging/types';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
@@ -51,7 +53,7 @@ export async function imageFor(deps: StudiesDeps, imageId: string): Promise<Load
   return image;
 }
 
-export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame'> {
+export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame' | 'studies.tags'> {
   const open = async (filePath: string, reader: string) => {
     const image = await loadImage(filePath);
     deps.cache.put(image);
@@ -78,6 +80,21 @@ export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.list
         meta: { imageId, frame, width: info.width, height: info.height, samplesPerPixel: info.samplesPerPixel, pixelDataType: info.pixelDataType },
         data: new Uint8Array(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength),
       };
+    },
+    'studies.tags': async ({ imageId }) => {
+      const image = await imageFor(deps, imageId);
+      if (image.info.format !== 'dicom') return [];
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(image.path));
+      } catch {
+        throw new ResightError('FILE_NOT_FOUND', 'The image file can no longer be read. Open it again from the study list.');
+      }
+      // The tags shown must be the file's whose pixels are shown.
+      if (createHash('sha256').update(bytes).digest('hex') !== imageId) {
+        throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
+      }
+      return tagTree(bytes);
     },
   };
 }

@@ -50,7 +50,7 @@ function rawDataSetSyntax(bytes: Uint8Array): string | undefined {
   return /^[A-Z]{2}$/.test(vr) ? TS.explicitLittle : TS.implicitLittle;
 }
 
-function parseDataSet(bytes: Uint8Array): dicomParser.DataSet {
+export function parseDataSet(bytes: Uint8Array): dicomParser.DataSet {
   let input = bytes;
   const options: dicomParser.ParseDicomOptions & { TransferSyntaxUID?: string; inflater?: unknown } = {
     inflater: (arr: Uint8Array, position: number) => {

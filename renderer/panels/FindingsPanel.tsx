@@ -1,7 +1,8 @@
 // Runs in the renderer. What the model says about the open image, and plainly what the model is:
-// id, version, provider, its notice, and that this is decision support.
-import type { Finding } from '../../preload/api';
-import { useFindings } from '../state/findings';
+// id, version, provider, its notice, and that this is decision support. The reader picks the label
+// whose CAM is shown and the CAM method; occlusion shows its progress and can be cancelled.
+import type { CamMethod, Finding } from '../../preload/api';
+import { CAM_METHODS, useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
@@ -10,7 +11,9 @@ const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 export function ModelPanel() {
   const model = useFindings((s) => s.result?.model ?? s.model);
   const known = useFindings((s) => s.modelsLoaded);
-  const provider = useFindings((s) => s.result?.provider.used ?? null);
+  const used = useFindings((s) => s.result?.provider.used ?? null);
+  const requested = useFindings((s) => s.result?.provider.requested ?? s.requestedProvider);
+  const provider = used ?? (requested ? `${requested} (not run yet)` : null);
   return (
     <section className="model-header" aria-label="Model">
       <h2>AI model</h2>
@@ -25,7 +28,11 @@ export function ModelPanel() {
           <div className="model-badge" data-testid="model-badge" title={`ONNX sha256 ${model.sha256}`}>
             <span className="model-id">{model.id}</span>
             <span className="model-version">v{model.version}</span>
-            {provider && <span className="model-provider">{provider}</span>}
+            {provider && (
+              <span className="model-provider" data-testid="model-provider" title={requested && used ? `asked for ${requested}` : undefined}>
+                {provider}
+              </span>
+            )}
           </div>
           <p className="model-notice">{model.notice}</p>
           <p className="decision-support">Decision support — not a diagnosis</p>
@@ -67,8 +74,41 @@ function FindingRow({ finding, top, selected, onSelect }: { finding: Finding; to
   );
 }
 
+function MethodChooser() {
+  const method = useFindings((s) => s.method);
+  const progress = useFindings((s) => s.progress);
+  const loadingCam = useFindings((s) => s.loadingCam);
+  const { setMethod, cancelCam } = useFindings.getState();
+  return (
+    <div className="cam-method">
+      <label>
+        Heatmap method{' '}
+        <select aria-label="CAM method" data-testid="cam-method" value={method} disabled={loadingCam} onChange={(e) => void setMethod(e.currentTarget.value as CamMethod)}>
+          {CAM_METHODS.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {progress && (
+        <div className="cam-progress" role="status" data-testid="cam-progress">
+          <progress max={progress.total} value={progress.done} aria-label="Occlusion progress" />
+          <span className="small">
+            {progress.done} / {progress.total}
+          </span>
+          <button type="button" onClick={() => void cancelCam()} data-testid="cam-cancel">
+            Cancel
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function FindingsPanel() {
   const info = useStudy((s) => s.info);
+  const frameIndex = useStudy((s) => s.frameIndex);
   const { model, modelsLoaded, result, selectedLabelId, running, loadingCam, run, select } = useFindings();
   const noModel = modelsLoaded && !(result?.model ?? model);
 
@@ -80,12 +120,13 @@ export function FindingsPanel() {
         className="primary wide"
         data-testid="run-model"
         disabled={!info || running || noModel}
-        onClick={() => info && void run(info.imageId, 0)}
+        onClick={() => info && void run(info.imageId, frameIndex)}
       >
         {running ? 'Running model…' : result ? 'Run model again' : 'Run model'}
       </button>
       {result && (
         <>
+          <MethodChooser />
           <ul className="finding-list" aria-busy={loadingCam}>
             {result.findings.map((f, i) => (
               <FindingRow
@@ -98,7 +139,8 @@ export function FindingsPanel() {
             ))}
           </ul>
           <p className="muted small">
-            {result.inferenceMs.toFixed(0)} ms · click a finding to see its heatmap
+            {result.inferenceMs.toFixed(0)} ms on {result.provider.used}
+            {result.frame > 0 ? ` · frame ${result.frame + 1}` : ''} · click a finding to see its heatmap
           </p>
         </>
       )}

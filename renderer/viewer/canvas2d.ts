@@ -1,8 +1,9 @@
 // Runs in the renderer where WebGL2 is missing. The same pipeline on the CPU: each window change
-// recomputes the grey image once (not per draw); the CAM is drawn scaled with smoothing.
+// recomputes the grey image once (not per draw); the CAM is drawn scaled with smoothing, or in
+// contour mode as the cells on the threshold's edge. The view's affine map is the context transform.
 import type { CamMap } from '../../preload/api';
-import { buildRamp, RAMP_SIZE } from './colormap';
-import { fitRect } from './layout';
+import { buildRamp, COLORMAPS, RAMP_SIZE } from './colormap';
+import type { OverlayParams } from './renderer';
 import type { ViewImage } from './pixels';
 import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
 import { applyVoi, displayValue, type DisplayParams } from './voi';
@@ -13,7 +14,6 @@ export class Canvas2DRenderer implements ImageRenderer {
   readonly kind = 'canvas2d' as const;
   private image: ViewImage | null = null;
   private cam: CamMap | null = null;
-  private readonly ramp = buildRamp();
   private readonly grey = document.createElement('canvas');
   private greyKey = '';
   private readonly heat = document.createElement('canvas');
@@ -64,51 +64,61 @@ export class Canvas2DRenderer implements ImageRenderer {
     g.putImageData(out, 0, 0);
   }
 
-  private renderHeat(cam: CamMap, threshold: number): void {
-    const key = `${threshold}`;
+  private renderHeat(cam: CamMap, o: OverlayParams): void {
+    const { threshold } = o;
+    const key = `${threshold}|${o.colormap}|${o.contour}`;
     if (key === this.heatKey) return;
     this.heatKey = key;
     this.heat.width = cam.width;
     this.heat.height = cam.height;
     const h = this.heat.getContext('2d');
     if (!h) return;
+    const ramp = buildRamp(COLORMAPS[o.colormap]);
+    const above = (x: number, y: number) => {
+      const v = x < 0 || y < 0 || x >= cam.width || y >= cam.height ? 0 : (cam.values[y * cam.width + x] ?? 0);
+      return v >= threshold && v > 0;
+    };
     const out = h.createImageData(cam.width, cam.height);
     for (let i = 0; i < cam.width * cam.height; i++) {
       const v = cam.values[i] ?? 0;
       const r = Math.round(Math.min(1, Math.max(0, v)) * (RAMP_SIZE - 1)) * 4;
-      out.data[i * 4] = this.ramp[r] as number;
-      out.data[i * 4 + 1] = this.ramp[r + 1] as number;
-      out.data[i * 4 + 2] = this.ramp[r + 2] as number;
-      out.data[i * 4 + 3] = v >= threshold && v > 0 ? 255 : 0;
+      out.data[i * 4] = ramp[r] as number;
+      out.data[i * 4 + 1] = ramp[r + 1] as number;
+      out.data[i * 4 + 2] = ramp[r + 2] as number;
+      const x = i % cam.width;
+      const y = (i - x) / cam.width;
+      // Contour mode keeps the cells above the threshold that touch one below it.
+      const shown = above(x, y) && (!o.contour || !above(x - 1, y) || !above(x + 1, y) || !above(x, y - 1) || !above(x, y + 1));
+      out.data[i * 4 + 3] = shown ? 255 : 0;
     }
     h.putImageData(out, 0, 0);
   }
 
   draw(p: DrawParams): boolean {
     const { ctx, canvas, image, cam } = this;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = 1;
     ctx.fillStyle = css(BACKGROUND);
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     if (!image) return false;
     this.renderGrey(image, p.display);
-    const r = fitRect(canvas.width, canvas.height, image.width, image.height, p.pixelAspect);
+    const { a, b, c, d, e, f } = p.transform;
+    ctx.save();
+    ctx.setTransform(a, b, c, d, e, f);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.grey, r.x, r.y, r.width, r.height);
+    ctx.drawImage(this.grey, 0, 0, image.width, image.height);
     if (p.overlay.visible && cam) {
-      this.renderHeat(cam, p.overlay.threshold);
+      this.renderHeat(cam, p.overlay);
       // The CAM grid covers cam.extent (image pixels), which may reach past the image.
-      const sx = r.width / image.width;
-      const sy = r.height / image.height;
       const { x0, y0, x1, y1 } = cam.extent;
-      ctx.save();
       ctx.beginPath();
-      ctx.rect(r.x, r.y, r.width, r.height);
+      ctx.rect(0, 0, image.width, image.height);
       ctx.clip();
-      ctx.imageSmoothingEnabled = true;
-      ctx.globalAlpha = p.overlay.opacity;
-      ctx.drawImage(this.heat, r.x + x0 * sx, r.y + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy);
-      ctx.restore();
+      ctx.imageSmoothingEnabled = !p.overlay.contour;
+      ctx.globalAlpha = p.overlay.contour ? Math.max(p.overlay.opacity, 0.75) : p.overlay.opacity;
+      ctx.drawImage(this.heat, x0, y0, x1 - x0, y1 - y0);
     }
+    ctx.restore();
     return true;
   }
 

@@ -13,6 +13,20 @@ export const VIRIDIS_ANCHORS: readonly Rgb[] = [
   [253, 231, 37],
 ];
 
+/** Jet, for readers used to it; its lightness is not monotonic, so it is not the default. */
+export const JET_ANCHORS: readonly Rgb[] = [
+  [0, 0, 128],
+  [0, 0, 255],
+  [0, 255, 255],
+  [255, 255, 0],
+  [255, 0, 0],
+  [128, 0, 0],
+];
+
+export type Colormap = 'viridis' | 'jet';
+
+export const COLORMAPS: Record<Colormap, readonly Rgb[]> = { viridis: VIRIDIS_ANCHORS, jet: JET_ANCHORS };
+
 export const RAMP_SIZE = 256;
 
 /** RGBA bytes, `size` entries, evenly spaced from the first anchor to the last. */

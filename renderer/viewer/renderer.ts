@@ -1,20 +1,24 @@
 // Runs in the renderer. What an image renderer does, whichever API draws: upload once, then draw
 // with the current window and overlay settings as often as needed.
 import type { CamMap } from '../../preload/api';
+import type { Colormap } from './colormap';
 import type { ViewImage } from './pixels';
+import type { Affine } from './transform';
 import type { DisplayParams } from './voi';
 
 export interface OverlayParams {
   visible: boolean;
   opacity: number;
   threshold: number;
+  colormap: Colormap;
+  contour: boolean;
 }
 
 export interface DrawParams {
   display: DisplayParams;
   overlay: OverlayParams;
-  /** A pixel's height over its width. */
-  pixelAspect: number;
+  /** Image pixels → canvas (device) pixels: fit, zoom, pan, rotation and flips. */
+  transform: Affine;
 }
 
 export interface ImageRenderer {

@@ -1,41 +1,159 @@
-// Runs in the renderer. Mouse tools on the image: left-drag window/level (horizontal = width,
-// vertical = center), as in common PACS viewers.
-import { useViewport } from '../state/viewport';
+// Runs in the renderer. Mouse on the image, as in OHIF: left-drag runs the active tool (window/level
+// by default: horizontal = width, vertical = centre), middle-drag pans, right-drag zooms, the wheel
+// scrolls frames. Measurement tools draw in image pixels. Hovering probes the pixel under the mouse.
+import { create } from 'zustand';
+import { useStudy } from '../state/study';
+import { MAX_ZOOM, MIN_ZOOM, POINTS_NEEDED, useViewport, type MeasurementKind } from '../state/viewport';
+import { cssAffine, currentViewImage } from './controller';
+import { apply, invert } from './transform';
 
 /** A drag across this many CSS pixels sweeps the whole value range of the frame. */
 const PIXELS_PER_RANGE = 512;
+/** Dragging this many CSS pixels up doubles the zoom. */
+const PIXELS_PER_DOUBLING = 150;
+/** A drag shorter than this (CSS pixels) is a click, not a measurement. */
+const MIN_DRAG_PX = 3;
 
-export function attachWindowLevelTool(el: HTMLElement): () => void {
-  let start: { x: number; y: number; center: number; width: number; perPixel: number } | null = null;
+export interface Probe {
+  x: number;
+  y: number;
+  stored: number;
+  modality: number;
+}
+
+/** The pixel under the mouse; kept apart from the viewport so hovering never redraws the image. */
+export const useProbe = create<{ probe: Probe | null }>()(() => ({ probe: null }));
+
+type Drag =
+  | { kind: 'windowLevel'; x: number; y: number; center: number; width: number; perPixel: number }
+  | { kind: 'pan'; x: number; y: number; panX: number; panY: number }
+  | { kind: 'zoom'; x: number; y: number; zoom: number; panX: number; panY: number }
+  | { kind: 'measure'; x: number; y: number };
+
+function toImage(el: HTMLElement, clientX: number, clientY: number): [number, number] | null {
+  const { info } = useStudy.getState();
+  if (!info) return null;
+  const r = el.getBoundingClientRect();
+  return apply(invert(cssAffine(el, info, useViewport.getState().view)), clientX - r.left, clientY - r.top);
+}
+
+function probeAt(point: [number, number] | null): Probe | null {
+  const image = currentViewImage();
+  const { info } = useStudy.getState();
+  if (!point || !image || !info || image.kind !== 'grey') return null;
+  const x = Math.floor(point[0]);
+  const y = Math.floor(point[1]);
+  if (x < 0 || y < 0 || x >= image.width || y >= image.height) return null;
+  const stored = image.values[y * image.width + x] as number;
+  return { x, y, stored, modality: stored * info.rescaleSlope + info.rescaleIntercept };
+}
+
+export function attachTools(el: HTMLElement, opts: { measure: boolean }): () => void {
+  let drag: Drag | null = null;
 
   const down = (e: PointerEvent) => {
-    const { window: win, valueRange } = useViewport.getState();
-    if (e.button !== 0 || !win) return;
-    const span = valueRange ? valueRange.max - valueRange.min : 256;
-    start = { x: e.clientX, y: e.clientY, center: win.center, width: win.width, perPixel: Math.max(span, 1e-3) / PIXELS_PER_RANGE };
+    const vp = useViewport.getState();
+    if (!useStudy.getState().info) return;
+    el.focus({ preventScroll: true });
+    const tool = e.button === 1 ? 'pan' : e.button === 2 ? 'zoom' : e.button === 0 ? vp.tool : null;
+    if (!tool) return;
+    const { view } = vp;
+    if (tool === 'windowLevel') {
+      if (!vp.window) return;
+      const span = vp.valueRange ? vp.valueRange.max - vp.valueRange.min : 256;
+      drag = { kind: 'windowLevel', x: e.clientX, y: e.clientY, center: vp.window.center, width: vp.window.width, perPixel: Math.max(span, 1e-3) / PIXELS_PER_RANGE };
+    } else if (tool === 'pan') {
+      drag = { kind: 'pan', x: e.clientX, y: e.clientY, panX: view.panX, panY: view.panY };
+    } else if (tool === 'zoom') {
+      drag = { kind: 'zoom', x: e.clientX, y: e.clientY, zoom: view.zoom, panX: view.panX, panY: view.panY };
+    } else {
+      if (!opts.measure) return;
+      const p = toImage(el, e.clientX, e.clientY);
+      if (!p) return;
+      const kind: MeasurementKind = tool;
+      const draft = vp.draft?.kind === kind ? vp.draft : null;
+      // A new shape starts with its first drag; angle and CTR continue with their second.
+      const points = draft ? [...draft.points, p, ...(kind === 'ctr' ? [p] : [])] : [p, p];
+      vp.setDraft({ id: 0, kind, points: points as [number, number][] });
+      drag = { kind: 'measure', x: e.clientX, y: e.clientY };
+    }
     el.setPointerCapture(e.pointerId);
     e.preventDefault();
   };
+
   const move = (e: PointerEvent) => {
-    if (!start) return;
-    const dx = e.clientX - start.x;
-    const dy = e.clientY - start.y;
-    useViewport.getState().setWindow({ center: start.center + dy * start.perPixel, width: start.width + dx * start.perPixel });
+    const vp = useViewport.getState();
+    if (!drag) {
+      useProbe.setState({ probe: probeAt(toImage(el, e.clientX, e.clientY)) });
+      return;
+    }
+    const dx = e.clientX - drag.x;
+    const dy = e.clientY - drag.y;
+    switch (drag.kind) {
+      case 'windowLevel':
+        vp.setWindow({ center: drag.center + dy * drag.perPixel, width: drag.width + dx * drag.perPixel });
+        break;
+      case 'pan':
+        vp.setView({ panX: drag.panX + dx, panY: drag.panY + dy });
+        break;
+      case 'zoom': {
+        const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, drag.zoom * 2 ** (-dy / PIXELS_PER_DOUBLING)));
+        // Zooms about the canvas centre: the image point there stays put.
+        const k = zoom / drag.zoom;
+        vp.setView({ zoom, panX: drag.panX * k, panY: drag.panY * k });
+        break;
+      }
+      case 'measure': {
+        const p = toImage(el, e.clientX, e.clientY);
+        if (!p || !vp.draft) break;
+        vp.setDraft({ ...vp.draft, points: [...vp.draft.points.slice(0, -1), p] });
+        useProbe.setState({ probe: probeAt(p) });
+        break;
+      }
+    }
   };
+
   const up = (e: PointerEvent) => {
-    if (!start) return;
-    start = null;
+    if (!drag) return;
+    const ended = drag;
+    drag = null;
     if (el.hasPointerCapture(e.pointerId)) el.releasePointerCapture(e.pointerId);
+    if (ended.kind !== 'measure') return;
+    const vp = useViewport.getState();
+    const draft = vp.draft;
+    if (!draft) return;
+    const moved = Math.hypot(e.clientX - ended.x, e.clientY - ended.y) >= MIN_DRAG_PX;
+    // The first drag of a shape must be a drag; the angle's third point may be a click.
+    if (!moved && draft.points.length <= 2) {
+      vp.setDraft(null);
+      return;
+    }
+    if (draft.points.length >= POINTS_NEEDED[draft.kind]) vp.commitDraft();
   };
+
+  const wheel = (e: WheelEvent) => {
+    const { info } = useStudy.getState();
+    if (!info || info.frames < 2 || e.deltaY === 0) return;
+    e.preventDefault();
+    void useStudy.getState().stepFrame(e.deltaY > 0 ? 1 : -1);
+  };
+  const leave = () => useProbe.setState({ probe: null });
+  const menu = (e: Event) => e.preventDefault();
 
   el.addEventListener('pointerdown', down);
   el.addEventListener('pointermove', move);
   el.addEventListener('pointerup', up);
   el.addEventListener('pointercancel', up);
+  el.addEventListener('pointerleave', leave);
+  el.addEventListener('wheel', wheel, { passive: false });
+  el.addEventListener('contextmenu', menu);
   return () => {
     el.removeEventListener('pointerdown', down);
     el.removeEventListener('pointermove', move);
     el.removeEventListener('pointerup', up);
     el.removeEventListener('pointercancel', up);
+    el.removeEventListener('pointerleave', leave);
+    el.removeEventListener('wheel', wheel);
+    el.removeEventListener('contextmenu', menu);
   };
 }

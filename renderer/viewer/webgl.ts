@@ -1,10 +1,10 @@
 // Runs in the renderer. The WebGL2 image view: stored values live in an R32F texture uploaded
-// once; the fragment shader applies the modality LUT, linear VOI and MONOCHROME1 inversion, then
-// blends the CAM (bilinear, colour-mapped, thresholded). Window/level is a uniform change.
+// once; the fragment shader applies the modality LUT, VOI and MONOCHROME1 inversion, then blends
+// the CAM (bilinear, colour-mapped, thresholded, filled or as iso-lines). Window/level, zoom, pan,
+// rotation and flips are uniform changes; only a new colormap re-uploads its 256-entry ramp.
 import type { CamMap } from '../../preload/api';
 import { ApiError } from '../api/errors';
-import { buildRamp, RAMP_SIZE } from './colormap';
-import { fitRect } from './layout';
+import { buildRamp, COLORMAPS, RAMP_SIZE, type Colormap } from './colormap';
 import type { ViewImage } from './pixels';
 import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
 import type { VoiFunction } from './voi';
@@ -15,14 +15,18 @@ const VOI_FUNCTIONS: readonly VoiFunction[] = ['LINEAR', 'LINEAR_EXACT', 'SIGMOI
 /** Width, in CAM units, of the fade-in just above the threshold. */
 const EDGE = '0.04';
 
+/** Iso-lines drawn in contour mode: the threshold and two levels between it and the peak. */
+const CONTOUR_LEVELS = 3;
+
 const VERTEX = `#version 300 es
-uniform vec4 u_rect; // x0, y0, x1, y1 in clip space
+uniform mat3 u_matrix;       // image pixels → clip space
+uniform vec2 u_imageSize;
 out vec2 v_uv;
 void main() {
   // A four-vertex strip from gl_VertexID: no buffers to keep.
   vec2 corner = vec2(float(gl_VertexID & 1), float((gl_VertexID >> 1) & 1));
-  v_uv = vec2(corner.x, 1.0 - corner.y);
-  gl_Position = vec4(mix(u_rect.xy, u_rect.zw, corner), 0.0, 1.0);
+  v_uv = corner;
+  gl_Position = vec4((u_matrix * vec3(corner * u_imageSize, 1.0)).xy, 0.0, 1.0);
 }`;
 
 const FRAGMENT = `#version 300 es
@@ -48,6 +52,7 @@ uniform sampler2D u_ramp;    // 256 x 1 RGBA8
 uniform bool u_showCam;
 uniform float u_opacity;
 uniform float u_threshold;
+uniform bool u_contour;
 
 // DICOM PS3.3 C.11.2.1.2.1 and C.11.2.1.3; LINEAR's width 1 is a threshold.
 float voi(float x) {
@@ -84,20 +89,28 @@ void main() {
   // Where this image point falls on the CAM grid (which may extend over letterbox padding).
   vec2 camUv = (v_uv * u_imageSize - u_camExtent.xy) / (u_camExtent.zw - u_camExtent.xy);
   bool onCam = all(greaterThanEqual(camUv, vec2(0.0))) && all(lessThanEqual(camUv, vec2(1.0)));
-  if (u_showCam && onCam) {
-    float v = camAt(camUv);
-    if (v >= u_threshold && v > 0.0) {
-      vec3 heat = texture(u_ramp, vec2((v * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
-      // A short ramp above the threshold softens the cut edge without showing values below it.
-      float edge = smoothstep(u_threshold, u_threshold + ${EDGE}, v);
-      color = mix(color, heat, u_opacity * edge);
+  // Sampled outside any branch: fwidth needs its neighbours to have run the same code.
+  float v = u_showCam && onCam ? camAt(camUv) : 0.0;
+  float dv = fwidth(v);
+  if (u_showCam && onCam && u_contour) {
+    for (int k = 0; k < ${CONTOUR_LEVELS}; k++) {
+      float level = max(u_threshold, 0.02) + (1.0 - max(u_threshold, 0.02)) * float(k) / float(${CONTOUR_LEVELS});
+      float line = 1.0 - smoothstep(0.0, 1.5 * dv + 1e-6, abs(v - level));
+      vec3 heat = texture(u_ramp, vec2((level * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
+      // Lines are thin, so they keep at least three quarters' strength whatever the opacity.
+      color = mix(color, heat, max(u_opacity, 0.75) * line);
     }
+  } else if (u_showCam && onCam && v >= u_threshold && v > 0.0) {
+    vec3 heat = texture(u_ramp, vec2((v * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
+    // A short ramp above the threshold softens the cut edge without showing values below it.
+    float edge = smoothstep(u_threshold, u_threshold + ${EDGE}, v);
+    color = mix(color, heat, u_opacity * edge);
   }
   outColor = vec4(color, 1.0);
 }`;
 
 const UNIFORMS = [
-  'u_rect',
+  'u_matrix',
   'u_image',
   'u_rgb',
   'u_slope',
@@ -114,6 +127,7 @@ const UNIFORMS = [
   'u_showCam',
   'u_opacity',
   'u_threshold',
+  'u_contour',
 ] as const;
 type UniformName = (typeof UNIFORMS)[number];
 
@@ -124,6 +138,7 @@ interface GpuState {
   image: WebGLTexture | null;
   cam: WebGLTexture | null;
   ramp: WebGLTexture;
+  rampColormap: Colormap;
 }
 
 function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
@@ -192,8 +207,8 @@ export class WebGLRenderer implements ImageRenderer {
     const program = link(gl);
     const loc = Object.fromEntries(UNIFORMS.map((n) => [n, gl.getUniformLocation(program, n)])) as GpuState['loc'];
     const ramp = texture(gl, gl.LINEAR);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, RAMP_SIZE, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, buildRamp());
-    this.gpu = { program, vao: gl.createVertexArray(), loc, image: null, cam: null, ramp };
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, RAMP_SIZE, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, buildRamp(COLORMAPS.viridis));
+    this.gpu = { program, vao: gl.createVertexArray(), loc, image: null, cam: null, ramp, rampColormap: 'viridis' };
   }
 
   setImage(image: ViewImage | null): void {
@@ -248,13 +263,14 @@ export class WebGLRenderer implements ImageRenderer {
     gl.clear(gl.COLOR_BUFFER_BIT);
     if (!image || !gpu.image) return false;
 
-    const r = fitRect(canvas.width, canvas.height, image.width, image.height, p.pixelAspect);
-    const toClipX = (x: number) => (x / canvas.width) * 2 - 1;
-    const toClipY = (y: number) => 1 - (y / canvas.height) * 2;
     const { loc } = gpu;
     gl.useProgram(gpu.program);
     gl.bindVertexArray(gpu.vao);
-    gl.uniform4f(loc.u_rect, toClipX(r.x), toClipY(r.y + r.height), toClipX(r.x + r.width), toClipY(r.y));
+    // Canvas pixels (y down) to clip space (y up), after the view's affine map; column-major.
+    const { a, b, c, d, e, f } = p.transform;
+    const sx = 2 / canvas.width;
+    const sy = -2 / canvas.height;
+    gl.uniformMatrix3fv(loc.u_matrix, false, [a * sx, b * sy, 0, c * sx, d * sy, 0, e * sx - 1, f * sy + 1, 1]);
 
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, gpu.image);
@@ -278,9 +294,14 @@ export class WebGLRenderer implements ImageRenderer {
     gl.uniform4f(loc.u_camExtent, ext.x0, ext.y0, ext.x1, ext.y1);
     gl.activeTexture(gl.TEXTURE2);
     gl.bindTexture(gl.TEXTURE_2D, gpu.ramp);
+    if (gpu.rampColormap !== p.overlay.colormap) {
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, RAMP_SIZE, 1, gl.RGBA, gl.UNSIGNED_BYTE, buildRamp(COLORMAPS[p.overlay.colormap]));
+      gpu.rampColormap = p.overlay.colormap;
+    }
     gl.uniform1i(loc.u_ramp, 2);
     gl.uniform1f(loc.u_opacity, p.overlay.opacity);
     gl.uniform1f(loc.u_threshold, p.overlay.threshold);
+    gl.uniform1i(loc.u_contour, p.overlay.contour ? 1 : 0);
 
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     return true;

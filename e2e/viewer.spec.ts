@@ -1,0 +1,292 @@
+// Runs under Playwright (Node) against browser mode: the viewer as a reader uses it. Grey values on
+// screen against `resight render` (the CLI's full display pipeline) on the MONOCHROME1 CR sample,
+// window/level by drag, the heatmap and its opacity, zoom and pan, a calibrated length, and a
+// multi-frame stack scrolled with the wheel. Screenshots go to e2e/screenshots/.
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+
+const ROOT = resolve(__dirname, '..');
+/** Where dist/, assets/ and models/ are found; a copy elsewhere can bring its own models. */
+const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? ROOT;
+const SERVER_ENTRY = join(APP_ROOT, 'dist/server/web.cjs');
+const CLI = join(APP_ROOT, 'dist/cli/resight.cjs');
+const SHOTS = join(ROOT, 'e2e/screenshots');
+const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
+const CR = 'cxr-cardiomegaly-effusion-cr.dcm';
+/** The CR sample's Imager Pixel Spacing (mm), as written in the file. */
+const CR_SPACING_MM = 0.671875;
+const CR_SIZE = 640;
+
+interface Pixels {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+let server: { url: string; stop(): Promise<void> };
+let work: string;
+
+function startServer(dataDir: string): Promise<typeof server> {
+  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
+  const proc: ChildProcess = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', '--data-dir', dataDir], { cwd: APP_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  };
+  let output = '';
+  return new Promise((resolveServer, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`the server printed no URL within 60 s:\n${output.slice(-2000)}`));
+    }, 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const m = URL_LINE.exec(output);
+      if (!m) return;
+      clearTimeout(timer);
+      resolveServer({ url: m[1] as string, stop });
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}):\n${output.slice(-2000)}`));
+    });
+  });
+}
+
+async function canvasPixels(canvas: Locator, name?: string): Promise<Pixels> {
+  const png = await canvas.screenshot(name ? { path: join(SHOTS, name) } : {});
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** The canvas's own pixels (its drawing buffer, device pixels), not a screenshot of the page. */
+async function drawingBuffer(canvas: Locator): Promise<Pixels> {
+  const url = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL('image/png'));
+  const { data, info } = await sharp(Buffer.from(url.split(',')[1] as string, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+function changedFraction(a: Pixels, b: Pixels): number {
+  expect([a.width, a.height]).toEqual([b.width, b.height]);
+  let changed = 0;
+  for (let i = 0; i < a.width * a.height; i++) {
+    for (let c = 0; c < 3; c++) {
+      if (Math.abs((a.data[i * 3 + c] as number) - (b.data[i * 3 + c] as number)) > 3) {
+        changed++;
+        break;
+      }
+    }
+  }
+  return changed / (a.width * a.height);
+}
+
+/** The fitted image's place on a canvas of this size (square pixels, zoom 1): scale and offset. */
+function fit(width: number, height: number, imageW: number, imageH: number) {
+  const s = Math.min(width / imageW, height / imageH);
+  return { s, ox: width / 2 - (imageW / 2) * s, oy: height / 2 - (imageH / 2) * s };
+}
+
+async function open(page: Page, sample: string): Promise<Locator> {
+  await page.getByTestId(`sample-${sample}`).click();
+  const canvas = page.getByTestId('image-canvas');
+  await expect(page.getByTestId(`sample-${sample}`)).toHaveAttribute('aria-current', 'true');
+  await expect(canvas).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+  return canvas;
+}
+
+test.beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), 'resight-viewer-e2e-'));
+  server = await startServer(join(work, 'data'));
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('MONOCHROME1 CR: grey values match `resight render`; W/L drag; zoom, pan; a calibrated length', async ({ page }) => {
+  await page.goto(server.url);
+  const canvas = await open(page, CR);
+  await expect(canvas).toHaveAttribute('data-renderer', 'webgl2');
+  const readout = page.getByTestId('window-readout');
+  await expect(readout).toHaveText('W 3200 · L 2095');
+
+  // The reference: the CLI's 8-bit render with the file's window, read as one grey channel.
+  const refPng = join(work, 'cr-ref.png');
+  execFileSync(process.execPath, [CLI, 'render', join(APP_ROOT, 'assets/samples', CR), '--window', '2095,3200', '--out', refPng]);
+  const ref = await sharp(refPng).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  expect([ref.info.width, ref.info.height]).toEqual([CR_SIZE, CR_SIZE]);
+
+  await page.mouse.move(0, 0);
+  const shown = await canvasPixels(canvas, 'viewer-cr-fit.png');
+  const buffer = await drawingBuffer(canvas);
+  const g = fit(buffer.width, buffer.height, CR_SIZE, CR_SIZE);
+  let compared = 0;
+  let worst = 0;
+  for (const [fx, fy] of [0.1, 0.25, 0.4, 0.55, 0.7, 0.85].flatMap((a) => [0.15, 0.35, 0.5, 0.65, 0.8].map((b) => [a, b] as const))) {
+    // A canvas pixel whose centre falls well inside one image pixel, so the comparison is exact.
+    const cx = Math.round(g.ox + fx * CR_SIZE * g.s);
+    const cy = Math.round(g.oy + fy * CR_SIZE * g.s);
+    const ix = (cx + 0.5 - g.ox) / g.s;
+    const iy = (cy + 0.5 - g.oy) / g.s;
+    if (Math.abs(ix - Math.round(ix)) < 0.1 || Math.abs(iy - Math.round(iy)) < 0.1) continue;
+    const expected = ref.data[Math.floor(iy) * CR_SIZE + Math.floor(ix)] as number;
+    const got = buffer.data[(cy * buffer.width + cx) * 3] as number;
+    worst = Math.max(worst, Math.abs(got - expected));
+    compared++;
+  }
+  expect(compared, 'enough points fell inside image pixels').toBeGreaterThanOrEqual(10);
+  expect(worst, 'displayed grey within 1 level of resight render').toBeLessThanOrEqual(1);
+
+  // The probe reads the stored value under the mouse.
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + g.ox + 320.5 * g.s, box.y + g.oy + 320.5 * g.s);
+  await expect(page.getByTestId('probe')).toContainText('(320, 320) stored');
+
+  // Left-drag window/level: the readout and the pixels change; Reset window restores both.
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 2 + 40, { steps: 8 });
+  await page.mouse.up();
+  await expect(readout).not.toHaveText('W 3200 · L 2095');
+  await page.mouse.move(0, 0);
+  expect(changedFraction(shown, await canvasPixels(canvas, 'viewer-cr-windowed.png'))).toBeGreaterThan(0.05);
+  await page.getByRole('button', { name: 'Reset window' }).click();
+  await expect(readout).toHaveText('W 3200 · L 2095');
+
+  // Right-drag up zooms in; middle-drag pans; Fit brings the whole image back.
+  const cxm = box.x + box.width / 2;
+  const cym = box.y + box.height / 2;
+  const scaleAtFit = Number(await canvas.getAttribute('data-scale'));
+  await page.mouse.move(cxm, cym);
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(cxm, cym - 150, { steps: 6 });
+  await page.mouse.up({ button: 'right' });
+  await expect(page.getByTestId('zoom-readout')).toContainText('Zoom 200%');
+  expect(Number(await canvas.getAttribute('data-scale'))).toBeCloseTo(scaleAtFit * 2, 2);
+  await page.mouse.move(0, 0);
+  const zoomed = await canvasPixels(canvas, 'viewer-cr-zoomed.png');
+  await page.mouse.move(cxm, cym);
+  await page.mouse.down({ button: 'middle' });
+  await page.mouse.move(cxm + 80, cym + 30, { steps: 5 });
+  await page.mouse.up({ button: 'middle' });
+  await page.mouse.move(0, 0);
+  const panned = await canvasPixels(canvas, 'viewer-cr-panned.png');
+  expect(changedFraction(zoomed, panned), 'panning moves the image').toBeGreaterThan(0.05);
+  // Panned by (80, 30) CSS px: what was at a point is now 80 px right and 30 px down.
+  let matched = 0;
+  for (const [x, y] of [[300, 200], [400, 300], [350, 420]] as const) {
+    const a = (y * zoomed.width + x) * 3;
+    const b = ((y + 30) * panned.width + (x + 80)) * 3;
+    if (Math.abs((zoomed.data[a] as number) - (panned.data[b] as number)) <= 2) matched++;
+  }
+  expect(matched).toBe(3);
+  await page.getByTestId('fit').click();
+  await expect(page.getByTestId('zoom-readout')).toContainText('Zoom 100%');
+
+  // A length across the calibrated CR: 440 image pixels along a row, within 1% of the true mm.
+  await page.getByTestId('tool-length').click();
+  const [x0, x1, y] = [100.5, 540.5, 300.5];
+  await page.mouse.move(box.x + g.ox + x0 * g.s, box.y + g.oy + y * g.s);
+  await page.mouse.down();
+  await page.mouse.move(box.x + g.ox + x1 * g.s, box.y + g.oy + y * g.s, { steps: 8 });
+  await page.mouse.up();
+  const text = await page.getByTestId('measurement-text-1').innerText();
+  const mm = Number(/([\d.]+) mm/.exec(text)?.[1]);
+  const truth = (x1 - x0) * CR_SPACING_MM;
+  expect(Math.abs(mm - truth) / truth, `${text} vs ${truth.toFixed(1)} mm`).toBeLessThan(0.01);
+  expect(text).toContain('Imager Pixel Spacing');
+  await page.screenshot({ path: join(SHOTS, 'viewer-cr-length.png') });
+
+  // Rotate and flip move the pixels without a re-upload; reset view brings them back.
+  await page.mouse.move(0, 0);
+  const before = await canvasPixels(canvas);
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('zoom-readout')).toContainText('90°');
+  expect(changedFraction(before, await canvasPixels(canvas, 'viewer-cr-rotated.png'))).toBeGreaterThan(0.05);
+  await page.keyboard.press('0');
+  await expect(page.getByTestId('zoom-readout')).toHaveText('Zoom 100%');
+
+  // The help overlay lists the actions; Escape closes it.
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('help')).toContainText('Flip horizontally');
+  await page.screenshot({ path: join(SHOTS, 'viewer-help.png') });
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('help')).toHaveCount(0);
+
+  // The tag browser finds the spacing attribute by name.
+  await page.getByTestId('tags-open').click();
+  await page.getByTestId('tag-search').fill('imager pixel');
+  await expect(page.getByTestId('tag-browser')).toContainText('0.671875');
+  await page.keyboard.press('Escape');
+});
+
+test('heatmap: toggle, opacity, method chooser; the model badge names the provider', async ({ page }) => {
+  await page.goto(server.url);
+  const canvas = await open(page, CR);
+  await page.getByTestId('run-model').click();
+  await expect(page.getByTestId('top-finding').or(page.getByTestId('notice')).first()).toBeVisible({ timeout: 60_000 });
+  await expect(canvas).toHaveAttribute('data-heatmap', 'shown');
+  await expect(page.getByTestId('model-provider')).toHaveText(/cpu|webgpu|cuda|dml|coreml/i);
+  await expect(page.getByTestId('heatmap-label')).toContainText('Grad-CAM');
+  await page.mouse.move(0, 0);
+  const withHeat = await canvasPixels(canvas, 'viewer-heatmap.png');
+
+  await page.getByTestId('heatmap-opacity').fill('1');
+  const opaque = await canvasPixels(canvas, 'viewer-heatmap-opaque.png');
+  expect(changedFraction(withHeat, opaque), 'opacity changes the blend').toBeGreaterThan(0.01);
+
+  await page.keyboard.press('o');
+  await expect(canvas).toHaveAttribute('data-heatmap', 'hidden');
+  expect(changedFraction(opaque, await canvasPixels(canvas))).toBeGreaterThan(0.01);
+  await page.keyboard.press('o');
+  await expect(canvas).toHaveAttribute('data-heatmap', 'shown');
+
+  await page.getByTestId('cam-method').selectOption('eigencam');
+  await expect(page.getByTestId('heatmap-label')).toContainText('Eigen-CAM');
+  await page.getByTestId('contour').click();
+  await page.screenshot({ path: join(SHOTS, 'viewer-eigencam-contour.png') });
+  await page.getByTestId('layout').selectOption('methods');
+  await expect(page.getByTestId('image-canvas-2')).toHaveAttribute('data-heatmap', 'shown');
+  await page.screenshot({ path: join(SHOTS, 'viewer-two-methods.png') });
+});
+
+test('multi-frame stack: the wheel and the arrow keys scroll frames', async ({ page }) => {
+  const dir = join(work, 'fixtures');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('/usr/bin/python3', [join(ROOT, 'main/imaging/testdata/fixtures.py'), 'make', dir]);
+  await page.goto(server.url);
+  await page.getByLabel('File on this computer').fill(join(dir, 'multi.dcm'));
+  await page.getByLabel('File on this computer').press('Enter');
+  const canvas = page.getByTestId('image-canvas');
+  await expect(canvas).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+  await expect(page.getByTestId('frame-readout')).toHaveText('Frame 1 / 3');
+  await page.mouse.move(0, 0);
+  const first = await canvasPixels(canvas, 'viewer-multiframe-1.png');
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, 120);
+  await expect(page.getByTestId('frame-readout')).toHaveText('Frame 2 / 3');
+  await expect(canvas).toHaveAttribute('data-frame', '1');
+  // The path field kept the keyboard; the reader moves to the image.
+  await canvas.focus();
+  await page.mouse.move(0, 0);
+  expect(changedFraction(first, await canvasPixels(canvas, 'viewer-multiframe-2.png'))).toBeGreaterThan(0.05);
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('frame-readout')).toHaveText('Frame 3 / 3');
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('frame-readout')).toHaveText('Frame 1 / 3');
+  await page.getByTestId('cine').click();
+  await expect(page.getByTestId('frame-readout')).not.toHaveText('Frame 1 / 3');
+  await page.getByTestId('cine').click();
+});
