@@ -154,6 +154,12 @@ test('readers review, label, agree, adjudicate, and it all survives a restart', 
     await page.mouse.move(cx + 30, cy + 20, { steps: 4 });
     await page.mouse.up();
     await expect(box0).not.toHaveAttribute('points', drawnAt);
+    // Regions follow the view: zoom in (+) moves the box on screen, fit (F) brings it back.
+    const fitted = (await box0.getAttribute('points'))!;
+    await page.keyboard.press('+');
+    await expect(box0).not.toHaveAttribute('points', fitted);
+    await page.keyboard.press('f');
+    await expect(box0).toHaveAttribute('points', fitted);
     await page.keyboard.press('g');
     await page.mouse.click(cx - 150, cy - 150);
     await page.mouse.click(cx - 100, cy - 150);

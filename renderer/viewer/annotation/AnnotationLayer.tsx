@@ -1,15 +1,18 @@
 // Runs in the renderer. The reader's regions drawn over the image, in an SVG layer above the
 // canvas: boxes are drawn by dragging with the box tool, polygons corner by corner (double-click
 // or the first corner closes them), points by a click; any region is selected by a click, moved
-// by dragging and deleted with Delete, and boxes are resized by their corner handles. Coordinates are kept in image pixels;
-// the layer maps them with the same fit the viewer uses. The layer lets pointer events through to
-// the canvas (window/level) except on regions and while the box tool is on.
+// by dragging and deleted with Delete, and boxes are resized by their corner handles. Coordinates
+// are kept in image pixels and mapped through the viewer's own transform, so regions follow zoom,
+// pan, rotation and flips. The layer lets the mouse through to the canvas tools except on regions
+// and while a drawing tool is on.
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
-import type { Region } from '../../../preload/api';
+import type { ImageInfo, Region } from '../../../preload/api';
 import { useFindings } from '../../state/findings';
 import { modelLabels, useReview } from '../../state/review';
 import { useStudy } from '../../state/study';
-import { fitRect } from '../layout';
+import { useViewport } from '../../state/viewport';
+import { geometryFor } from '../controller';
+import { apply, invert, viewAffine, type Affine, type ViewTransform } from '../transform';
 
 type Point = { x: number; y: number };
 type Box = Extract<Region, { kind: 'box' }>;
@@ -24,29 +27,16 @@ const HUES = [28, 200, 130, 300, 50, 0, 260, 170, 90];
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
-/** Image pixels → layer (CSS) pixels: x' = a·x + c·y + e, y' = b·x + d·y + f. */
-interface Affine {
-  a: number;
-  b: number;
-  c: number;
-  d: number;
-  e: number;
-  f: number;
+/** Image pixels → layer (CSS) pixels: the same map the viewer draws with (fit, zoom, pan, rotation, flips). */
+function layerAffine(info: Pick<ImageInfo, 'width' | 'height' | 'spacing'>, w: number, h: number, view: ViewTransform): Affine {
+  return viewAffine(geometryFor(info, w, h, 1), view);
 }
 
-/** Where the viewer draws the image in a layer of this size: fitted and centred, as the canvas does. */
-function layerAffine(info: { width: number; height: number; spacing?: { row: number; column: number } }, w: number, h: number): Affine {
-  const r = fitRect(w, h, info.width, info.height, info.spacing ? info.spacing.row / info.spacing.column : 1);
-  return { a: r.width / info.width, b: 0, c: 0, d: r.height / info.height, e: r.x, f: r.y };
-}
-
-const forward = (m: Affine, p: Point): [number, number] => [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f];
+const forward = (m: Affine, p: Point): [number, number] => apply(m, p.x, p.y);
 
 function backward(m: Affine, x: number, y: number): Point {
-  const det = m.a * m.d - m.b * m.c;
-  const dx = x - m.e;
-  const dy = y - m.f;
-  return { x: (m.d * dx - m.c * dy) / det, y: (m.a * dy - m.b * dx) / det };
+  const [ix, iy] = apply(invert(m), x, y);
+  return { x: ix, y: iy };
 }
 
 /** The points that bound a region, for keeping a moved region on the image. */
@@ -87,6 +77,7 @@ export function AnnotationLayer() {
   const regions = useReview((s) => s.draft.regions);
   const tool = useReview((s) => s.tool);
   const selected = useReview((s) => s.selected);
+  const view = useViewport((s) => s.view);
   const labelIds = useFindings((s) => (s.result?.model.labels ?? s.model?.labels ?? []).map((l) => l.id).join('\n'));
   const svgRef = useRef<SVGSVGElement>(null);
   const [size, setSize] = useState({ w: 0, h: 0 });
@@ -105,7 +96,7 @@ export function AnnotationLayer() {
     return () => observe.disconnect();
   }, []);
 
-  const m: Affine | null = info && size.w > 0 ? layerAffine(info, size.w, size.h) : null;
+  const m: Affine | null = info && size.w > 0 ? layerAffine(info, size.w, size.h, view) : null;
 
   const toImage = (clientX: number, clientY: number): Point => {
     const b = svgRef.current!.getBoundingClientRect();
