@@ -12,6 +12,8 @@ interface WasmDecoder {
   getEncodedBuffer(length: number): Uint8Array;
   getDecodedBuffer(): Uint8Array;
   decode(): void;
+  /** Skips the `level` highest resolution levels (OpenJPEG also takes a quality-layer count; 0 means all). */
+  decodeSubResolution?(level: number, layer?: number): void;
   readHeader?(): void;
   getFrameInfo(): WasmFrameInfo;
   delete(): void;

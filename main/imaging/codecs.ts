@@ -49,7 +49,44 @@ export const corrupt = (): ResightError =>
 /** Codec failures inside WebAssembly surface as numbers or RuntimeErrors; both mean bad data. */
 export class CodecCrash extends Error {}
 
-async function runWasm(codec: WasmCodec, className: 'J2KDecoder' | 'HTJ2KDecoder' | 'JpegLSDecoder' | 'JPEGDecoder', encoded: Uint8Array, signedHint: boolean): Promise<CodecOutput> {
+/** Width × height a consumer needs; a reduced decode never goes below it on either axis. */
+export interface TargetSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * Decomposition levels the main header's COD marker declares (J2K and HTJ2K share the codestream
+ * syntax), or 0 when the header cannot be read. Read here because the OpenJPEG build reports no
+ * header details before a decode.
+ */
+export function j2kDecompositionLevels(stream: Uint8Array): number {
+  if (stream[0] !== 0xff || stream[1] !== 0x4f) return 0;
+  for (let i = 2; i + 9 < stream.length; ) {
+    if (stream[i] !== 0xff) return 0;
+    const marker = stream[i + 1]!;
+    if (marker === 0x52) return stream[i + 9]!;
+    // SOT or SOD: the main header ended without a COD.
+    if (marker === 0x90 || marker === 0x93) return 0;
+    i += 2 + ((stream[i + 2]! << 8) | stream[i + 3]!);
+  }
+  return 0;
+}
+
+/** The highest resolution level to discard so the image still covers the target on both axes. */
+export function reductionLevel(width: number, height: number, levels: number, target: TargetSize): number {
+  let level = 0;
+  while (level < levels && Math.ceil(width / 2 ** (level + 1)) >= target.width && Math.ceil(height / 2 ** (level + 1)) >= target.height) level++;
+  return level;
+}
+
+async function runWasm(
+  codec: WasmCodec,
+  className: 'J2KDecoder' | 'HTJ2KDecoder' | 'JpegLSDecoder' | 'JPEGDecoder',
+  encoded: Uint8Array,
+  signedHint: boolean,
+  reduce?: { level: number; width: number; height: number },
+): Promise<CodecOutput> {
   const mod = await wasmModule(codec);
   const Ctor = mod[className];
   if (!Ctor) throw new CodecCrash(`codec ${codec} lacks ${className}`);
@@ -57,7 +94,11 @@ async function runWasm(codec: WasmCodec, className: 'J2KDecoder' | 'HTJ2KDecoder
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);
     try {
-      decoder.decode();
+      // Embind checks argument counts: OpenJPEG also takes a quality-layer count (0: all), OpenJPH not.
+      if (reduce && reduce.level > 0 && decoder.decodeSubResolution) {
+        if (codec === 'openjpeg') decoder.decodeSubResolution(reduce.level, 0);
+        else decoder.decodeSubResolution(reduce.level);
+      } else decoder.decode();
     } catch (err) {
       // A WebAssembly trap can leave the module's memory in an unknown state: the worker restarts.
       if (err instanceof Error && err.name === 'RuntimeError') throw new CodecCrash('codec trapped');
@@ -66,11 +107,15 @@ async function runWasm(codec: WasmCodec, className: 'J2KDecoder' | 'HTJ2KDecoder
     const info = decoder.getFrameInfo();
     const bytesPerSample = info.bitsPerSample > 8 ? 2 : 1;
     const decoded = decoder.getDecodedBuffer();
-    const expected = info.width * info.height * info.componentCount * bytesPerSample;
+    // The frame info keeps the full size after a reduced decode; the buffer holds the reduced one.
+    const reduced = reduce && reduce.level > 0 && info.width === reduce.width && info.height === reduce.height;
+    const width = reduced ? Math.ceil(info.width / 2 ** reduce.level) : info.width;
+    const height = reduced ? Math.ceil(info.height / 2 ** reduce.level) : info.height;
+    const expected = width * height * info.componentCount * bytesPerSample;
     if (decoded.length < expected) throw corrupt();
     return {
-      width: info.width,
-      height: info.height,
+      width,
+      height,
       components: info.componentCount,
       bytesPerSample,
       signed: info.isSigned ?? signedHint,
@@ -83,8 +128,22 @@ async function runWasm(codec: WasmCodec, className: 'J2KDecoder' | 'HTJ2KDecoder
   }
 }
 
-export const decodeJ2K = (encoded: Uint8Array, signed: boolean): Promise<CodecOutput> => runWasm('openjpeg', 'J2KDecoder', encoded, signed);
-export const decodeHTJ2K = (encoded: Uint8Array, signed: boolean): Promise<CodecOutput> => runWasm('openjph', 'HTJ2KDecoder', encoded, signed);
+/**
+ * JPEG 2000 and HTJ2K. Given the image's size and a target, decodes only the resolution levels
+ * needed to cover the target (each level discarded halves both axes and skips most of the work).
+ */
+export function decodeJ2K(encoded: Uint8Array, signed: boolean, reduce?: { width: number; height: number; target: TargetSize }): Promise<CodecOutput> {
+  return runWasm('openjpeg', 'J2KDecoder', encoded, signed, reduceFor(encoded, reduce));
+}
+
+export function decodeHTJ2K(encoded: Uint8Array, signed: boolean, reduce?: { width: number; height: number; target: TargetSize }): Promise<CodecOutput> {
+  return runWasm('openjph', 'HTJ2KDecoder', encoded, signed, reduceFor(encoded, reduce));
+}
+
+function reduceFor(encoded: Uint8Array, reduce?: { width: number; height: number; target: TargetSize }): { level: number; width: number; height: number } | undefined {
+  if (!reduce) return undefined;
+  return { level: reductionLevel(reduce.width, reduce.height, j2kDecompositionLevels(encoded), reduce.target), width: reduce.width, height: reduce.height };
+}
 export const decodeJpegLS = (encoded: Uint8Array, signed: boolean): Promise<CodecOutput> => runWasm('charls', 'JpegLSDecoder', encoded, signed);
 
 /** Sample precision declared by the first start-of-frame marker, if the stream has one. */

@@ -2,7 +2,7 @@
 // shared path then turns the codec's samples into stored values (BitsStored masking, sign
 // extension, planar and 4:2:2 layouts) and, for colour, into the RGB the viewer shows.
 import { ResightError, type PixelDataType } from '../../preload/api';
-import { decodeHTJ2K, decodeJ2K, decodeJpegBaseline, decodeJpegLossless, decodeJpegLS, decodeRle, type CodecOutput } from './codecs';
+import { decodeHTJ2K, decodeJ2K, decodeJpegBaseline, decodeJpegLossless, decodeJpegLS, decodeRle, type CodecOutput, type TargetSize } from './codecs';
 import { nativeFrameBytes, TS, type ParsedFile } from './dicom';
 import type { DicomHeader, StoredArray } from './types';
 
@@ -81,6 +81,33 @@ const lengthMismatch = (): ResightError =>
     'LENGTH_MISMATCH',
     'The pixel data in this file does not match its declared rows, columns and frames, so the image cannot be shown. The file may have been written incorrectly.',
   );
+
+const J2K = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
+const HTJ2K = new Set(['1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
+
+/** Whether the codestream can be decoded at a reduced resolution level directly. */
+export function decodesReduced(h: DicomHeader): boolean {
+  return J2K.has(h.transferSyntax) || HTJ2K.has(h.transferSyntax);
+}
+
+/**
+ * One frame's stored values at the smallest resolution level covering `target` (JPEG 2000 and
+ * HTJ2K); other encodings decode in full (the caller shrinks them). Width and height say which.
+ */
+export async function decodeStoredForSize(parsed: ParsedFile, index: number, target: TargetSize): Promise<{ stored: StoredArray; width: number; height: number }> {
+  const h = parsed.header;
+  if (!decodesReduced(h)) return { stored: await decodeStored(parsed, index), width: h.columns, height: h.rows };
+  if (index < 0 || index >= h.frames) throw new ResightError('NOT_FOUND', `This image has ${h.frames} frame(s); frame ${index + 1} does not exist.`);
+  const encoded = parsed.encodedFrame(index);
+  if (encoded.length === 0) throw new ResightError('NO_PIXEL_DATA', 'This DICOM image has an empty Pixel Data element, so there is nothing to show.');
+  const reduce = { width: h.columns, height: h.rows, target };
+  const signed = h.pixelRepresentation === 1;
+  const out = J2K.has(h.transferSyntax) ? await decodeJ2K(encoded, signed, reduce) : await decodeHTJ2K(encoded, signed, reduce);
+  const bytesPerSample = h.bitsAllocated <= 8 ? 1 : h.bitsAllocated / 8;
+  if (out.components !== h.samplesPerPixel || out.bytesPerSample > bytesPerSample || out.width > h.columns || out.height > h.rows) throw lengthMismatch();
+  const stored = storedValues({ ...h, rows: out.height, columns: out.width }, out.bytes, out.bytesPerSample, false, out.signed, out.bits);
+  return { stored, width: out.width, height: out.height };
+}
 
 /** Decodes one frame to stored values, samples interleaved. */
 export async function decodeStored(parsed: ParsedFile, index: number): Promise<StoredArray> {

@@ -2,7 +2,9 @@
 // every frame decoded: stored values, plus an RGB copy for colour images.
 import { ResightError, type ImageInfo, type VoiWindow } from '../../preload/api';
 import { parseDicomFile } from './dicom';
-import { assertSupported, decodedBytes, decodeStored, isColour, pixelDataType, toRgb8 } from './decode';
+import type { TargetSize } from './codecs';
+import { assertSupported, decodedBytes, decodesReduced, decodeStored, decodeStoredForSize, isColour, pixelDataType, toRgb8 } from './decode';
+import { areaAverage, coverSize } from './reduce';
 import type { DicomHeader, StoredArray } from './types';
 import { lutLookup, paddingTest, windowFromHistogram } from './voi';
 
@@ -12,6 +14,19 @@ export interface DecodedDicom {
   stored: StoredArray[];
   /** The frames the viewer shows: the stored arrays themselves for grey images, RGB for colour. */
   display: StoredArray[];
+}
+
+/** One frame decoded for a consumer that needs only `target` pixels (the model, a small viewport). */
+export interface DecodedForSize {
+  header: DicomHeader;
+  /** The image as a whole: width and height are the full image's. */
+  info: Omit<ImageInfo, 'imageId' | 'fileName'>;
+  frame: number;
+  /** Size of `pixels`: covers the target on both axes (or is the full size when that is smaller). */
+  width: number;
+  height: number;
+  /** As DecodedDicom.display: stored values for grey images, 8-bit RGB for colour. */
+  pixels: StoredArray;
 }
 
 /** Default cap on decoded pixel memory for one image; a 3000 × 3000 16-bit film needs 18 MB. */
@@ -82,4 +97,24 @@ export async function decodeDicom(bytes: Uint8Array, maxImageBytes = DEFAULT_MAX
   for (let i = 0; i < h.frames; i++) stored.push(await decodeStored(parsed, i));
   const display = isColour(h) ? stored.map((f) => toRgb8(h, f)) : stored;
   return { header: h, info: imageInfo(h, stored[0]!), stored, display };
+}
+
+/**
+ * One frame at the smallest size covering `target`: JPEG 2000 and HTJ2K decode only the resolution
+ * levels needed; other encodings decode in full and are area-averaged down once.
+ */
+export async function decodeDicomForSize(bytes: Uint8Array, target: TargetSize, frame = 0, maxImageBytes = DEFAULT_MAX_IMAGE_BYTES): Promise<DecodedForSize> {
+  const parsed = parseDicomFile(bytes);
+  const h = parsed.header;
+  assertSupported(h);
+  const need = decodedBytes({ ...h, frames: 1 });
+  if (need > maxImageBytes) throw tooLarge(need, maxImageBytes);
+  const { stored, width, height } = await decodeStoredForSize(parsed, frame, target);
+  const at = { ...h, rows: height, columns: width };
+  const display = isColour(h) ? toRgb8(at, stored) : stored;
+  const info = imageInfo(h, stored);
+  if (decodesReduced(h)) return { header: h, info, frame, width, height, pixels: display };
+  const size = coverSize(width, height, target);
+  const pixels = size.width === width && size.height === height ? display : areaAverage(display, width, height, isColour(h) ? 3 : 1, size.width, size.height);
+  return { header: h, info, frame, width: size.width, height: size.height, pixels };
 }

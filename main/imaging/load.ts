@@ -1,14 +1,18 @@
 // Runs in main, the server, the CLI and tests. Opens an image file of any supported format: DICOM
 // through the decode worker pool, PNG/JPEG through sharp (which works off the main thread itself).
-// Recently opened images stay in a small LRU cache keyed by the file's sha256.
+// Recently opened images stay in an LRU cache keyed by the file's sha256, under a byte budget.
+// Consumers that need fewer pixels (the model) ask loadFrameForSize for a reduced decode instead.
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
+import { ByteBudgetCache, frameCacheBudget } from './cache';
+import type { TargetSize } from './codecs';
 import { DEFAULT_MAX_IMAGE_BYTES, tooLarge } from './image';
 import { decodePool, type DecodePool } from './pool';
 import { decodeRaster } from './raster';
-import type { LoadedImage, StoredArray } from './types';
+import { areaAverage, coverSize } from './reduce';
+import type { LoadedImage, ReducedFrame, StoredArray } from './types';
 import { rememberHeader } from './voi';
 
 /** Refuse files this large before reading them: no radiograph comes near it. */
@@ -42,12 +46,22 @@ const frameGetter =
     return f;
   };
 
-export async function loadImage(filePath: string, options: LoadOptions = {}): Promise<LoadedImage> {
+interface Opened {
+  format: SniffedFormat;
+  size: number;
+  mtimeMs: number;
+  limit: number;
+}
+
+/** Checks the file is there, readable and not absurdly large, and what format it holds. */
+async function openChecked(filePath: string, options: LoadOptions): Promise<Opened> {
   let size: number;
+  let mtimeMs: number;
   try {
     const s = await stat(filePath);
     if (!s.isFile()) throw new Error('not a file');
     size = s.size;
+    mtimeMs = s.mtimeMs;
   } catch {
     throw new ResightError('FILE_NOT_FOUND', 'The file could not be found or is not a regular file. Check that it still exists and try again.');
   }
@@ -65,7 +79,11 @@ export async function loadImage(filePath: string, options: LoadOptions = {}): Pr
     // No permission, or a special file that refuses reads (EACCES, EIO): say so, not "unexpected problem".
     throw new ResightError('FILE_NOT_FOUND', 'The file could not be read. Check that you have permission to open it and try again.');
   }
-  const format = sniffFormat(head);
+  return { format: sniffFormat(head), size, mtimeMs, limit };
+}
+
+export async function loadImage(filePath: string, options: LoadOptions = {}): Promise<LoadedImage> {
+  const { format, limit } = await openChecked(filePath, options);
   const fileName = path.basename(filePath);
   if (format === 'png' || format === 'jpeg') {
     const bytes = new Uint8Array(await readFile(filePath));
@@ -88,26 +106,105 @@ export async function loadImage(filePath: string, options: LoadOptions = {}): Pr
   };
 }
 
-/** Keeps the last few opened images so frames and inference do not re-read files. */
+export interface SizedLoadOptions extends LoadOptions {
+  frame?: number;
+  /** Where reduced frames are kept; the process-wide one by default. */
+  cache?: ReducedFrameCache;
+}
+
+export type ReducedFrameCache = ByteBudgetCache<ReducedFrame>;
+
+export function reducedFrameCache(budgetBytes = frameCacheBudget()): ReducedFrameCache {
+  return new ByteBudgetCache<ReducedFrame>(budgetBytes, (f) => f.pixels.byteLength);
+}
+
+let sharedReduced: ReducedFrameCache | undefined;
+
+/** The process-wide cache of reduced frames (created on first use). */
+export function sharedReducedFrames(): ReducedFrameCache {
+  sharedReduced ??= reducedFrameCache();
+  return sharedReduced;
+}
+
+/**
+ * One frame at the smallest size covering `target` on both axes: JPEG 2000 and HTJ2K decode only
+ * the resolution levels needed; other encodings decode in full and are area-averaged down once.
+ * Results are cached by file (path, size, modification time), frame and target size.
+ */
+export async function loadFrameForSize(filePath: string, target: TargetSize, options: SizedLoadOptions = {}): Promise<ReducedFrame> {
+  const index = options.frame ?? 0;
+  const opened = await openChecked(filePath, options);
+  const cache = options.cache ?? sharedReducedFrames();
+  const key = `${filePath}|${opened.size}|${opened.mtimeMs}|${index}|${target.width}x${target.height}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const fileName = path.basename(filePath);
+  let reduced: ReducedFrame;
+  if (opened.format === 'png' || opened.format === 'jpeg') {
+    const full = await loadImage(filePath, options);
+    const pixels = full.frame(index);
+    const { width, height, samplesPerPixel } = full.info;
+    const size = coverSize(width, height, target);
+    const small = size.width === width && size.height === height ? pixels : areaAverage(pixels, width, height, samplesPerPixel, size.width, size.height);
+    reduced = { info: full.info, path: filePath, frame: index, width: size.width, height: size.height, pixels: small };
+  } else {
+    const decoded = await (options.pool ?? decodePool()).decodeForSize(filePath, opened.limit, target, index);
+    const info = { ...decoded.info, imageId: decoded.sha256, fileName };
+    rememberHeader(info, decoded.header);
+    reduced = { info, path: filePath, frame: index, width: decoded.width, height: decoded.height, pixels: decoded.pixels, dicom: decoded.header };
+  }
+  cache.put(key, reduced);
+  return reduced;
+}
+
+/** Decoded bytes an image holds (display and stored frames, shared buffers counted once). */
+export function imageBytes(image: LoadedImage): number {
+  const buffers = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  for (let i = 0; i < image.info.frames; i++) {
+    for (const f of [image.frame(i), image.storedFrame(i)]) {
+      if (buffers.has(f.buffer)) continue;
+      buffers.add(f.buffer);
+      bytes += f.byteLength;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Keeps recently opened images so frames and inference do not re-read files, within a byte budget
+ * (RESIGHT_FRAME_CACHE_MB, or setBudget); the least recently used go first. An evicted image is
+ * simply read again when asked for.
+ */
 export class ImageCache {
-  private readonly entries = new Map<string, LoadedImage>();
-  constructor(private readonly capacity = 16) {}
+  private readonly entries: ByteBudgetCache<LoadedImage>;
+
+  constructor(budgetBytes = frameCacheBudget()) {
+    this.entries = new ByteBudgetCache(budgetBytes, imageBytes);
+  }
 
   put(image: LoadedImage): void {
-    this.entries.delete(image.info.imageId);
-    this.entries.set(image.info.imageId, image);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    this.entries.put(image.info.imageId, image);
   }
 
   get(imageId: string): LoadedImage | undefined {
-    const hit = this.entries.get(imageId);
-    if (hit) {
-      this.entries.delete(imageId);
-      this.entries.set(imageId, hit);
-    }
-    return hit;
+    return this.entries.get(imageId);
+  }
+
+  setBudget(bytes: number): void {
+    this.entries.setBudget(bytes);
+  }
+
+  /** Decoded bytes held now, never above budgetBytes. */
+  get bytes(): number {
+    return this.entries.bytes;
+  }
+
+  get budgetBytes(): number {
+    return this.entries.budgetBytes;
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 }

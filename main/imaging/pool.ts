@@ -6,21 +6,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ResightError, type ErrorCode } from '../../preload/api';
-import type { DecodedDicom } from './image';
+import type { TargetSize } from './codecs';
+import type { DecodedDicom, DecodedForSize } from './image';
 
 export interface WorkerRequest {
   id: number;
   path: string;
   maxImageBytes: number;
+  /** Decode only this frame, at the smallest size covering the target (absent: every frame in full). */
+  sized?: { target: TargetSize; frame: number };
 }
 
 export type WorkerReply =
-  | ({ id: number; ok: true; sha256: string } & DecodedDicom)
+  | ({ id: number; ok: true; sha256: string } & (DecodedDicom | DecodedForSize))
   | { id: number; ok: false; code: ErrorCode; message: string; fatal?: boolean };
 
 export interface DecodeResult extends DecodedDicom {
   sha256: string;
 }
+
+export interface SizedDecodeResult extends DecodedForSize {
+  sha256: string;
+}
+
+type Resolved = DecodeResult | SizedDecodeResult;
 
 /** Where the bundled worker lives: beside any dist/<target>/ bundle, or dist/ from the sources. */
 export function workerScript(): string {
@@ -39,12 +48,12 @@ export function workerScript(): string {
 
 interface Slot {
   worker: Worker;
-  busy?: { request: WorkerRequest; resolve: (r: DecodeResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+  busy?: { request: WorkerRequest; resolve: (r: Resolved) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 }
 
 interface Queued {
   request: WorkerRequest;
-  resolve: (r: DecodeResult) => void;
+  resolve: (r: Resolved) => void;
   reject: (e: Error) => void;
 }
 
@@ -73,8 +82,17 @@ export class DecodePool {
   }
 
   decode(filePath: string, maxImageBytes: number): Promise<DecodeResult> {
+    return this.submit(filePath, maxImageBytes) as Promise<DecodeResult>;
+  }
+
+  /** One frame at the smallest size covering `target` (see decodeDicomForSize). */
+  decodeForSize(filePath: string, maxImageBytes: number, target: TargetSize, frame: number): Promise<SizedDecodeResult> {
+    return this.submit(filePath, maxImageBytes, { target, frame }) as Promise<SizedDecodeResult>;
+  }
+
+  private submit(filePath: string, maxImageBytes: number, sized?: WorkerRequest['sized']): Promise<Resolved> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, path: filePath, maxImageBytes }, resolve, reject });
+      this.queue.push({ request: { id: this.nextId++, path: filePath, maxImageBytes, ...(sized ? { sized } : {}) }, resolve, reject });
       this.pump();
     });
   }

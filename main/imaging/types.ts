@@ -82,3 +82,20 @@ export interface LoadedImage {
   /** The DICOM attributes behind info; absent for PNG/JPEG. */
   dicom?: DicomHeader;
 }
+
+/**
+ * One frame decoded for a consumer that needs fewer pixels than the image has (the model's input,
+ * a viewport): the whole image at the smallest size covering what was asked for.
+ */
+export interface ReducedFrame {
+  /** The image as a whole: width and height are the full image's, the size geometry refers to. */
+  info: ImageInfo;
+  path: string;
+  frame: number;
+  /** Size of `pixels`, at most the full size. */
+  width: number;
+  height: number;
+  /** As LoadedImage.frame gives them: stored values for grey images, 8-bit RGB for colour. */
+  pixels: StoredArray;
+  dicom?: DicomHeader;
+}

@@ -2,7 +2,7 @@
 // VOI (window with LINEAR, LINEAR_EXACT or SIGMOID, or a VOI LUT Sequence) → Presentation LUT
 // (MONOCHROME1 / INVERSE shown inverted), giving display intensities in [0, 1].
 import type { ImageInfo, VoiWindow } from '../../preload/api';
-import type { DicomHeader, Lut, StoredArray } from './types';
+import type { DicomHeader, Lut, ReducedFrame, StoredArray } from './types';
 
 export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
 
@@ -139,6 +139,11 @@ export function displayIntensities(frame: StoredArray, info: ImageInfo, window?:
     return out;
   }
   return displayGrey(frame, pipelineFor(info, header, window ? { window } : {}));
+}
+
+/** Display intensities of a reduced frame: its own pixel count, the whole image's display pipeline. */
+export function reducedIntensities(f: ReducedFrame): Float32Array {
+  return displayIntensities(f.pixels, { ...f.info, width: f.width, height: f.height }, undefined, f.dicom ?? headers.get(f.info));
 }
 
 /** Whether a stored value is padding (PS3.3 C.7.5.1.1.2): the value, or the range it spans with the limit. */

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { ResightError } from '../../preload/api';
 import { CodecCrash } from './codecs';
-import { decodeDicom } from './image';
+import { decodeDicom, decodeDicomForSize } from './image';
 import type { WorkerReply, WorkerRequest } from './pool';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
@@ -24,9 +24,9 @@ async function handle(req: WorkerRequest): Promise<void> {
       },
     );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const decoded = await decodeDicom(bytes, req.maxImageBytes);
+    const decoded = req.sized ? await decodeDicomForSize(bytes, req.sized.target, req.sized.frame, req.maxImageBytes) : await decodeDicom(bytes, req.maxImageBytes);
     const buffers = new Set<ArrayBuffer>();
-    for (const f of [...decoded.stored, ...decoded.display]) buffers.add(f.buffer as ArrayBuffer);
+    for (const f of 'pixels' in decoded ? [decoded.pixels] : [...decoded.stored, ...decoded.display]) buffers.add(f.buffer as ArrayBuffer);
     const reply: WorkerReply = { id: req.id, ok: true, sha256, ...decoded };
     port.postMessage(reply, [...buffers]);
   } catch (err) {

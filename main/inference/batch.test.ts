@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadImage } from '../imaging/load';
+import { loadFrameForSize } from '../imaging/load';
 import { hostEntry, modelsDir, samplesDir } from '../testing/fixtures';
 import { analyseMany } from './batch';
 import { HostClient } from './host/client';
@@ -27,7 +27,9 @@ describe('batch inference', () => {
     for await (const batch of analyseMany(client, model, files, settings, { batchSize: 2 })) items.push(...batch);
     expect(items.map((i) => i.file)).toEqual(files);
     expect(items[1]!.error?.code).toBe('UNSUPPORTED_FORMAT');
-    const [single] = await runBatch(client, model, [modelInput(model, await loadImage(samples[1]!), 0)], settings);
+    // The batch decodes for the model's input size; one-by-one through the same decode must agree.
+    const target = { width: model.card.input.width, height: model.card.input.height };
+    const [single] = await runBatch(client, model, [modelInput(model, await loadFrameForSize(samples[1]!, target), 0)], settings);
     const batched = items[2]!.analysis!;
     batched.logits.forEach((v, i) => expect(v).toBeCloseTo(single!.logits[i]!, 4));
   });

@@ -1,8 +1,9 @@
 // Runs in main, the server and the CLI. Many images through one model in batches sized for the
 // provider. While the host process runs batch k, this thread decodes and preprocesses batch k+1,
-// so decoding overlaps inference.
+// so decoding overlaps inference. Each image is decoded only as far as the model's input size needs
+// (a reduced resolution level for JPEG 2000 and HTJ2K).
 import { ResightError } from '../../preload/api';
-import { loadImage } from '../imaging/load';
+import { loadFrameForSize } from '../imaging/load';
 import type { InferenceEngine } from './host/client';
 import type { LoadedModel } from './registry';
 import { modelInput, runBatch, type Analysis, type InferenceSettings, type ModelInput } from './service';
@@ -21,9 +22,10 @@ export function batchSizeFor(provider: string): number {
 
 async function prepare(model: LoadedModel, files: string[]): Promise<Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }>> {
   const out: Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }> = [];
+  const target = { width: model.card.input.width, height: model.card.input.height };
   for (const file of files) {
     try {
-      out.push({ file, input: modelInput(model, await loadImage(file), 0) });
+      out.push({ file, input: modelInput(model, await loadFrameForSize(file, target), 0) });
     } catch (err) {
       out.push({ file, error: err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'This file could not be read.' } });
     }

@@ -2,11 +2,11 @@
 // input tensor → engine → findings, feature maps and CAMs, with a cache keyed by image hash,
 // frame, model sha256, method and label.
 import { ResightError, type CamMap, type CamMethod, type ExecutionProvider, type Finding } from '../../preload/api';
-import type { LoadedImage } from '../imaging/types';
-import { displayIntensities } from '../imaging/voi';
+import type { LoadedImage, ReducedFrame } from '../imaging/types';
+import { displayIntensities, reducedIntensities } from '../imaging/voi';
 import { camFromFeatures, normaliseMap, type FeatureMap } from './cam/methods';
 import { occlusionSensitivity } from './cam/occlusion';
-import { inputExtentOnImage, type InputGeometry } from './geometry';
+import { inputExtentOnImage, inputGeometry, type InputGeometry } from './geometry';
 import type { InferenceEngine, Priority } from './host/client';
 import { findingsFromLogits } from './postprocess';
 import { preprocess } from './preprocess';
@@ -33,9 +33,18 @@ export interface Analysis {
   inferenceMs: number;
 }
 
-export function modelInput(model: LoadedModel, image: LoadedImage, frame: number): ModelInput {
+/**
+ * The model's input from a fully decoded image, or from a reduced frame (loadFrameForSize with the
+ * card's input size), which costs a fraction of the decode. Either way the geometry refers to the
+ * full image's pixels, so CAMs land on the image as displayed.
+ */
+export function modelInput(model: LoadedModel, image: LoadedImage | ReducedFrame, frame: number): ModelInput {
   const { info } = image;
-  return preprocess(model.card, displayIntensities(image.frame(frame), info), info.width, info.height);
+  if (!('pixels' in image)) return preprocess(model.card, displayIntensities(image.frame(frame), info), info.width, info.height);
+  if (image.frame !== frame) throw new ResightError('NOT_FOUND', `Frame ${frame + 1} of this image was not decoded for the model.`);
+  const { input } = preprocess(model.card, reducedIntensities(image), image.width, image.height);
+  const { resize, width, height } = model.card.input;
+  return { input, geometry: inputGeometry(resize, info.width, info.height, width, height) };
 }
 
 function labelIndex(model: LoadedModel, labelId: string): number {

@@ -1,0 +1,64 @@
+// Runs in the decode worker, main and tests. Shrinking a decoded frame to what a consumer needs:
+// the smallest size keeping the aspect ratio that still covers a target, reached by area
+// averaging (each output pixel is the mean of the source area it covers, so noise and fine
+// patterns do not alias), in the frame's own sample type.
+import type { TargetSize } from './codecs';
+import type { StoredArray } from './types';
+
+/** The aspect-preserving size covering `target` on both axes; the frame's own size when it is not larger. */
+export function coverSize(width: number, height: number, target: TargetSize): { width: number; height: number } {
+  const s = Math.max(target.width / width, target.height / height);
+  if (s >= 1) return { width, height };
+  return { width: Math.min(width, Math.ceil(width * s)), height: Math.min(height, Math.ceil(height * s)) };
+}
+
+/**
+ * Area-averages an interleaved frame of `samples` samples per pixel from sw × sh to dw × dh
+ * (dw ≤ sw, dh ≤ sh), rounding back to the source's integer type. Columns first, then rows.
+ */
+export function areaAverage(src: StoredArray, sw: number, sh: number, samples: number, dw: number, dh: number): StoredArray {
+  const sx = sw / dw;
+  const sy = sh / dh;
+  // Each output column's source columns and their overlap weights, computed once for every row.
+  const first = new Int32Array(dw);
+  const count = new Int32Array(dw);
+  const weights: number[] = [];
+  for (let x = 0; x < dw; x++) {
+    const a = x * sx;
+    const b = a + sx;
+    first[x] = Math.floor(a);
+    count[x] = Math.min(sw, Math.ceil(b)) - first[x]!;
+    for (let i = first[x]!; i < first[x]! + count[x]!; i++) weights.push((Math.min(b, i + 1) - Math.max(a, i)) / sx);
+  }
+  const tmp = new Float32Array(dw * sh * samples);
+  for (let y = 0; y < sh; y++) {
+    const srcRow = y * sw;
+    const tmpRow = y * dw;
+    for (let x = 0, wi = 0; x < dw; x++) {
+      const t = (tmpRow + x) * samples;
+      for (let i = first[x]!, end = i + count[x]!; i < end; i++, wi++) {
+        const w = weights[wi]!;
+        const s = (srcRow + i) * samples;
+        for (let c = 0; c < samples; c++) tmp[t + c]! += src[s + c]! * w;
+      }
+    }
+  }
+  const out = new (src.constructor as new (n: number) => StoredArray)(dw * dh * samples);
+  const round = !(out instanceof Float32Array);
+  const acc = new Float64Array(dw * samples);
+  for (let y = 0; y < dh; y++) {
+    const a = y * sy;
+    const b = a + sy;
+    const j0 = Math.floor(a);
+    const j1 = Math.min(sh, Math.ceil(b));
+    acc.fill(0);
+    for (let j = j0; j < j1; j++) {
+      const w = (Math.min(b, j + 1) - Math.max(a, j)) / sy;
+      const row = j * dw * samples;
+      for (let k = 0; k < dw * samples; k++) acc[k]! += tmp[row + k]! * w;
+    }
+    const o = y * dw * samples;
+    for (let k = 0; k < dw * samples; k++) out[o + k] = round ? Math.round(acc[k]!) : acc[k]!;
+  }
+  return out;
+}
