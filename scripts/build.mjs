@@ -39,6 +39,8 @@ const targets = [
   { entryPoints: ['bench/pipeline.ts'], outfile: 'dist/bench/pipeline.cjs' },
   { entryPoints: ['bench/inference.ts'], outfile: 'dist/bench/inference.cjs' },
   { entryPoints: ['bench/imaging.ts'], outfile: 'dist/bench/imaging.cjs' },
+  // Drives Debian's Chromium through Playwright, which stays in node_modules.
+  { entryPoints: ['bench/viewer.ts'], outfile: 'dist/bench/viewer.cjs', external: [...external, '@playwright/test', 'playwright-core'] },
 ];
 
 if (only !== 'renderer') await Promise.all(targets.map((t) => build({ ...common, ...t })));

@@ -89,22 +89,25 @@ void main() {
   // Where this image point falls on the CAM grid (which may extend over letterbox padding).
   vec2 camUv = (v_uv * u_imageSize - u_camExtent.xy) / (u_camExtent.zw - u_camExtent.xy);
   bool onCam = all(greaterThanEqual(camUv, vec2(0.0))) && all(lessThanEqual(camUv, vec2(1.0)));
-  // Sampled outside any branch: fwidth needs its neighbours to have run the same code.
-  float v = u_showCam && onCam ? camAt(camUv) : 0.0;
-  float dv = fwidth(v);
-  if (u_showCam && onCam && u_contour) {
-    for (int k = 0; k < ${CONTOUR_LEVELS}; k++) {
-      float level = max(u_threshold, 0.02) + (1.0 - max(u_threshold, 0.02)) * float(k) / float(${CONTOUR_LEVELS});
-      float line = 1.0 - smoothstep(0.0, 1.5 * dv + 1e-6, abs(v - level));
-      vec3 heat = texture(u_ramp, vec2((level * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
-      // Lines are thin, so they keep at least three quarters' strength whatever the opacity.
-      color = mix(color, heat, max(u_opacity, 0.75) * line);
+  // The map is sampled only while shown (a uniform branch: a hidden heatmap costs nothing).
+  if (u_showCam) {
+    float v = camAt(clamp(camUv, 0.0, 1.0));
+    if (u_contour) {
+      // fwidth under a uniform condition only: derivatives need the neighbours to run it too.
+      float dv = fwidth(v);
+      for (int k = 0; k < ${CONTOUR_LEVELS}; k++) {
+        float level = max(u_threshold, 0.02) + (1.0 - max(u_threshold, 0.02)) * float(k) / float(${CONTOUR_LEVELS});
+        float line = onCam ? 1.0 - smoothstep(0.0, 1.5 * dv + 1e-6, abs(v - level)) : 0.0;
+        vec3 heat = texture(u_ramp, vec2((level * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
+        // Lines are thin, so they keep at least three quarters' strength whatever the opacity.
+        color = mix(color, heat, max(u_opacity, 0.75) * line);
+      }
+    } else if (onCam && v >= u_threshold && v > 0.0) {
+      vec3 heat = texture(u_ramp, vec2((v * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
+      // A short ramp above the threshold softens the cut edge without showing values below it.
+      float edge = smoothstep(u_threshold, u_threshold + ${EDGE}, v);
+      color = mix(color, heat, u_opacity * edge);
     }
-  } else if (u_showCam && onCam && v >= u_threshold && v > 0.0) {
-    vec3 heat = texture(u_ramp, vec2((v * float(${RAMP_SIZE - 1}) + 0.5) / float(${RAMP_SIZE}), 0.5)).rgb;
-    // A short ramp above the threshold softens the cut edge without showing values below it.
-    float edge = smoothstep(u_threshold, u_threshold + ${EDGE}, v);
-    color = mix(color, heat, u_opacity * edge);
   }
   outColor = vec4(color, 1.0);
 }`;

@@ -1,0 +1,184 @@
+// Runs as `npm run bench:viewer` (builds, then `node dist/bench/viewer.cjs`). The viewer in headless
+// Chromium (Debian's, software WebGL2 through SwiftShader, as the e2e suite runs it) against browser
+// mode: a 3,000 × 3,000 16-bit radiograph, time from open to the first frame drawn, and the frame
+// time of a window/level drag over 120 animation frames, for the WebGL2 path and the Canvas 2D path
+// (a CPU LUT over every pixel per window change) in the same run. Prints JSON; never asserts.
+//
+// Frame time = the main thread's input handling (pointermove → store → React) + the draw the
+// controller does in the next animation frame, ended by reading one pixel back, which waits until
+// the GPU (or SwiftShader) has finished the frame. The interval between animation frames is
+// reported too; it cannot go below the display's refresh period. Type-checked with the e2e
+// project (DOM types for the code that runs in the page).
+import { chromium, type Page } from '@playwright/test';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? path.resolve(__dirname, '..', '..');
+const SIZE = 3000;
+const FRAMES = 120;
+const VIEWPORT = { width: 1440, height: 900 };
+const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+const round = (x: number) => Math.round(x * 100) / 100;
+const stats = (xs: number[]) => ({ median: round(quantile(xs, 0.5)), p95: round(quantile(xs, 0.95)), max: round(Math.max(...xs)), n: xs.length });
+
+function startServer(dataDir: string): Promise<{ url: string; stop(): void }> {
+  const entry = path.join(APP_ROOT, 'dist/server/web.cjs');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first.`);
+  const proc = spawn(process.execPath, [entry, '--port', '0', '--data-dir', dataDir], { cwd: APP_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = URL_LINE.exec(out);
+      if (m) resolve({ url: m[1] as string, stop: () => proc.kill('SIGTERM') });
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`server exited (${code}): ${out.slice(-1000)}`)));
+  });
+}
+
+/** Opens the file by path and returns ms from submitting to the canvas saying it shows the image. */
+async function openTimed(page: Page, file: string): Promise<number> {
+  const input = page.getByLabel('File on this computer');
+  await input.fill(file);
+  await page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="image-canvas"]') as HTMLCanvasElement;
+    const w = window as unknown as { __openedAt?: number };
+    new MutationObserver((_, obs) => {
+      if (/^[0-9a-f]{64}$/.test(canvas.dataset.imageId ?? '')) {
+        w.__openedAt = performance.now();
+        obs.disconnect();
+      }
+    }).observe(canvas, { attributes: true, attributeFilter: ['data-image-id'] });
+  });
+  const t0 = await page.evaluate(() => performance.now());
+  await input.press('Enter');
+  await page.waitForFunction(() => (window as unknown as { __openedAt?: number }).__openedAt !== undefined, undefined, { timeout: 120_000 });
+  return (await page.evaluate(() => (window as unknown as { __openedAt: number }).__openedAt)) - t0;
+}
+
+/** Drags window/level across FRAMES animation frames; one pointermove per frame. */
+async function dragFrames(page: Page): Promise<{ frameMs: number[]; drawMs: number[]; intervalMs: number[]; idleMs: number[] }> {
+  return page.evaluate(async (frames) => {
+    const canvas = document.querySelector('[data-testid="image-canvas"]') as HTMLCanvasElement;
+    const gl = canvas.dataset.renderer === 'webgl2' ? (canvas.getContext('webgl2') as WebGL2RenderingContext) : null;
+    const ctx = gl ? null : canvas.getContext('2d');
+    const pixel = new Uint8Array(4);
+    // Reading one pixel back waits for the frame to be finished, not merely queued.
+    const sync = () => (gl ? gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel) : ctx?.getImageData(0, 0, 1, 1));
+    const r = canvas.getBoundingClientRect();
+    const x0 = r.left + r.width / 2;
+    const y0 = r.top + r.height / 2;
+    const fire = (type: string, x: number, y: number, buttons: number) =>
+      canvas.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, button: 0, buttons, pointerId: 1, pointerType: 'mouse', bubbles: true }));
+    const nextFrame = () => new Promise<number>((res) => requestAnimationFrame(res));
+    // The same measurement on frames with nothing to draw: what a frame costs this machine anyway.
+    const idleMs: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await nextFrame();
+      const s0 = nextFrame().then(() => performance.now());
+      const e0 = nextFrame().then(() => {
+        sync();
+        return performance.now();
+      });
+      const [s, e] = await Promise.all([s0, e0]);
+      idleMs.push(e - s);
+    }
+    fire('pointerdown', x0, y0, 1);
+    await nextFrame();
+    const frameMs: number[] = [];
+    const drawMs: number[] = [];
+    const intervalMs: number[] = [];
+    let last = performance.now();
+    for (let i = 1; i <= frames; i++) {
+      await nextFrame();
+      // Registered before the move, so it runs first next frame: the draw starts after it.
+      const start = nextFrame().then(() => performance.now());
+      const t0 = performance.now();
+      fire('pointermove', x0 + (i % 40) * 3 - 60, y0 + (i % 25) * 2, 1);
+      const inputMs = performance.now() - t0;
+      const end = nextFrame().then(() => {
+        sync();
+        return performance.now();
+      });
+      const [s, e] = await Promise.all([start, end]);
+      drawMs.push(e - s);
+      frameMs.push(inputMs + (e - s));
+      intervalMs.push(e - last);
+      last = e;
+    }
+    fire('pointerup', x0, y0, 0);
+    return { frameMs, drawMs, intervalMs, idleMs };
+  }, FRAMES);
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'resight-bench-viewer-'));
+  const file = path.join(work, 'big.dcm');
+  execFileSync('/usr/bin/python3', [path.resolve(__dirname, '..', '..', 'main/imaging/testdata/fixtures.py'), 'big', file, String(SIZE), String(SIZE)]);
+  const server = await startServer(path.join(work, 'data'));
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  const results: Record<string, unknown> = {};
+  try {
+    const renderers = (process.env.RESIGHT_BENCH_RENDERERS ?? 'webgl2,canvas2d').split(',');
+    for (const renderer of ['webgl2', 'canvas2d'] as const) {
+      if (!renderers.includes(renderer)) continue;
+      const page = await browser.newPage({ viewport: VIEWPORT });
+      await page.goto(renderer === 'canvas2d' ? `${server.url}&renderer=canvas2d` : server.url);
+      await page.getByTestId('sample-list').waitFor();
+      const openMs = await openTimed(page, file);
+      const canvas = page.getByTestId('image-canvas');
+      const kind = await canvas.getAttribute('data-renderer');
+      const size = await canvas.evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+      const drag = await dragFrames(page);
+      results[renderer] = {
+        renderer: kind,
+        canvas: size,
+        openToFirstFrameMs: round(openMs),
+        windowLevelFrameMs: stats(drag.frameMs),
+        drawMs: stats(drag.drawMs),
+        animationFrameIntervalMs: stats(drag.intervalMs),
+        idleFrameMs: stats(drag.idleMs),
+      };
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const gl = results.webgl2 as { windowLevelFrameMs: { median: number } } | undefined;
+  const c2d = results.canvas2d as { windowLevelFrameMs: { median: number } } | undefined;
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'viewer',
+        image: { width: SIZE, height: SIZE, bitsStored: 12, bitsAllocated: 16 },
+        viewport: VIEWPORT,
+        frames: FRAMES,
+        browser: 'Debian Chromium, headless, WebGL2 via ANGLE + SwiftShader (software)',
+        results,
+        canvas2dOverWebgl2MedianFrame: gl && c2d ? round(c2d.windowLevelFrameMs.median / gl.windowLevelFrameMs.median) : null,
+        targetMedianFrameMs: 16,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
