@@ -15,6 +15,19 @@ import { resizeArea } from './preprocess';
 import { ModelRegistry } from './registry';
 import { rawCam, runBatch } from './service';
 
+/** Cosine similarity of two maps; two all-zero maps agree. */
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb);
+}
+
 const validCard = {
   schema: 'resight.model-card/1',
   id: 'm',
@@ -148,17 +161,7 @@ describe('the bundled model through onnxruntime', () => {
       for (const [labelId, rows] of Object.entries(c.cam)) {
         const expected = rows.flat();
         const ours = rawCam(model, a!, 'gradcam', labelId);
-        let dot = 0;
-        let na = 0;
-        let nb = 0;
-        expected.forEach((e, i) => {
-          dot += e * ours[i]!;
-          na += e * e;
-          nb += ours[i]! * ours[i]!;
-        });
-        // An all-zero map on both sides is agreement too.
-        const cosine = na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb);
-        expect(cosine, `${c.input} ${labelId}`).toBeGreaterThanOrEqual(0.999);
+        expect(cosine(expected, ours), `${c.input} ${labelId}`).toBeGreaterThanOrEqual(0.999);
         expect(Math.max(...ours)).toBeCloseTo(Math.max(...expected), 4);
       }
     }
@@ -186,18 +189,8 @@ describe('CAM methods against their published definitions (PyTorch autograd)', (
       const [a] = await runBatch(engine, model, [{ input: x, geometry: inputGeometry('stretch', 224, 224, 224, 224) }], { provider: 'cpu', threads: 1 });
       for (const [labelId, byMethod] of Object.entries(c.maps)) {
         for (const [method, rows] of Object.entries(byMethod)) {
-          const expected = rows.flat();
           const ours = rawCam(model, a!, method as 'gradcampp', labelId);
-          let dot = 0;
-          let na = 0;
-          let nb = 0;
-          expected.forEach((e, i) => {
-            dot += e * ours[i]!;
-            na += e * e;
-            nb += ours[i]! * ours[i]!;
-          });
-          const cosine = na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb);
-          expect(cosine, `${c.input} ${labelId} ${method}`).toBeGreaterThanOrEqual(0.999);
+          expect(cosine(rows.flat(), ours), `${c.input} ${labelId} ${method}`).toBeGreaterThanOrEqual(0.999);
         }
       }
     }
