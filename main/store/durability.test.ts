@@ -1,4 +1,4 @@
-// Runs in tests. Durability of acknowledged feedback: a writer process is killed with SIGKILL at
+// Runs in tests. Durability of acknowledged feedback and reviews: a writer process is killed with SIGKILL at
 // random moments, over and over, on the same SQLite file. Every write it acknowledged must be there
 // afterwards, the database must pass integrity_check, and no row may be half-written.
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import type { ImageInfo } from '../../preload/api';
 import { auditCount } from './audit';
 import { openDatabase } from './database';
 import { Store } from './repositories';
+import { ReviewStore } from './reviews';
 
 const KILLS = 24;
 const MIN_WRITES = 500;
@@ -22,7 +23,7 @@ describe('durability', () => {
     await build({ entryPoints: [path.join(__dirname, 'durability-writer.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: writer, external: ['better-sqlite3'], logLevel: 'error', nodePaths: [path.join(__dirname, '..', '..', 'node_modules')] });
     const file = path.join(dir, 'resight.sqlite');
     const imageId = 'c'.repeat(64);
-    const info = { imageId, format: 'png', fileName: 'x.png', width: 1, height: 1, frames: 1, samplesPerPixel: 1, bitsStored: 8, pixelDataType: 'uint8', photometric: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0, windows: [{ center: 128, width: 256 }] } satisfies ImageInfo;
+    const info = { imageId, format: 'png', fileName: 'x.png', width: 8, height: 8, frames: 1, samplesPerPixel: 1, bitsStored: 8, pixelDataType: 'uint8', photometric: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0, windows: [{ center: 128, width: 256 }] } satisfies ImageInfo;
     const setup = new Store(await openDatabase(file));
     setup.recordImage(info, '/x.png', 'writer');
     setup.close();
@@ -32,7 +33,7 @@ describe('durability', () => {
     let round = 0;
     while (round < KILLS || acked.size < MIN_WRITES) {
       round++;
-      const child = spawn(process.execPath, [writer, file, imageId, String(next)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_PATH: path.join(__dirname, '..', '..', 'node_modules') } });
+      const child = spawn(process.execPath, [writer, file, imageId, String(next), '0', 'reviews'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_PATH: path.join(__dirname, '..', '..', 'node_modules') } });
       let buffer = '';
       child.stdout.on('data', (chunk: Buffer) => {
         buffer += chunk.toString();
@@ -63,6 +64,19 @@ describe('durability', () => {
     rows.forEach((r, i) => expect(r.version).toBe(i + 1));
     for (const r of rows) expect(r.note).toMatch(/^note \d+ x*$/);
     expect(auditCount(store.db, 'feedback')).toBe(rows.length);
+    // Reviews (a second transaction per write, with a JSON list of regions): every acknowledged one
+    // is there, whole, with contiguous versions and one audit row each.
+    const history = new ReviewStore(store).history(imageId, 'writer');
+    const reviewed = new Set(history.map((r) => Number(r.note.split(' ')[1])));
+    for (const n of acked) if (n % 4 === 0) expect(reviewed.has(n), `acknowledged review ${n}`).toBe(true);
+    expect([...acked].filter((n) => n % 4 === 0).length).toBeGreaterThan(50);
+    history.forEach((r, i) => {
+      const n = Number(r.note.split(' ')[1]);
+      expect(r.version).toBe(i + 1);
+      expect(r.regions).toHaveLength(1 + (n % 40));
+      expect(r.timeSpentMs).toBe(i + 1);
+    });
+    expect(auditCount(store.db, 'review')).toBe(history.length);
     expect(acked.size).toBeGreaterThanOrEqual(MIN_WRITES);
     expect(round).toBeGreaterThanOrEqual(KILLS);
     store.close();
