@@ -241,12 +241,27 @@ export class ReviewStore {
   }
 
   latestReview(imageId: string, reader: string): Review | null {
-    const raw = this.db.prepare(`${LATEST_SQL} WHERE r.image_id = ? AND r.reader = ?`).get(imageId, reader);
+    // One case, one reader: straight down the (image_id, reader, version) index, not the whole table.
+    const raw = this.db
+      .prepare(
+        `SELECT r.*, (SELECT SUM(time_spent_ms) FROM reviews t WHERE t.image_id = r.image_id AND t.reader = r.reader) AS total_ms
+         FROM reviews r WHERE r.image_id = ? AND r.reader = ? ORDER BY r.version DESC LIMIT 1`,
+      )
+      .get(imageId, reader);
     return raw ? toReview(raw) : null;
   }
 
   latestReviews(imageId?: string): Review[] {
-    const rows = imageId ? this.db.prepare(`${LATEST_SQL} WHERE r.image_id = ? ORDER BY r.reader`).all(imageId) : this.db.prepare(`${LATEST_SQL} ORDER BY r.image_id, r.reader`).all();
+    const rows = imageId
+      ? this.db
+          .prepare(
+            `SELECT r.*, t.total_ms FROM reviews r
+             JOIN (SELECT reader, MAX(version) AS v, SUM(time_spent_ms) AS total_ms FROM reviews WHERE image_id = ? GROUP BY reader) t
+               ON r.reader = t.reader AND r.version = t.v
+             WHERE r.image_id = ? ORDER BY r.reader`,
+          )
+          .all(imageId, imageId)
+      : this.db.prepare(`${LATEST_SQL} ORDER BY r.image_id, r.reader`).all();
     return rows.map(toReview);
   }
 
