@@ -204,6 +204,7 @@ test('readers review, label, agree, adjudicate, and it all survives a restart', 
     await page.getByTestId('tab-research').click();
     await expect(page.getByTestId('overlap-overall')).toContainText('1 region');
     await expect(page.getByTestId('overlap-cases')).toContainText('Ann Baker');
+    await page.screenshot({ path: join(SHOTS, 'review-research.png') });
 
     // ── Restart the server: everything is still there.
     await server.stop();
