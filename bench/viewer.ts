@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? path.resolve(__dirname, '..', '..');
-const SIZE = 3000;
+const SIZE = Number(process.env.RESIGHT_BENCH_SIZE ?? 3000);
 const FRAMES = 120;
 const VIEWPORT = { width: 1440, height: 900 };
 const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;

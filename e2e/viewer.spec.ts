@@ -4,7 +4,7 @@
 // multi-frame stack scrolled with the wheel. Screenshots go to e2e/screenshots/.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -207,6 +207,43 @@ test('MONOCHROME1 CR: grey values match `resight render`; W/L drag; zoom, pan; a
   expect(Math.abs(mm - truth) / truth, `${text} vs ${truth.toFixed(1)} mm`).toBeLessThan(0.01);
   expect(text).toContain('Imager Pixel Spacing');
   await page.screenshot({ path: join(SHOTS, 'viewer-cr-length.png') });
+
+  // A rectangle ROI's mean and SD agree with the modality values `resight decode` writes.
+  const npy = join(work, 'cr-modality.npy');
+  execFileSync(process.execPath, [CLI, 'decode', join(APP_ROOT, 'assets/samples', CR), '--stage', 'modality', '--out', npy]);
+  const raw = readFileSync(npy);
+  const headerLen = raw.readUInt16LE(8);
+  expect(raw.subarray(10, 10 + headerLen).toString('latin1')).toContain("'<f4'");
+  const modality = new Float32Array(raw.buffer.slice(raw.byteOffset + 10 + headerLen, raw.byteOffset + raw.length));
+  const roi: number[] = [];
+  for (let r = 200; r < 260; r++) for (let c = 200; c < 300; c++) roi.push(modality[r * CR_SIZE + c] as number);
+  const mean = roi.reduce((a, b) => a + b, 0) / roi.length;
+  const sd = Math.sqrt(roi.reduce((a, b) => a + (b - mean) ** 2, 0) / (roi.length - 1));
+  await page.getByTestId('tool-rectangle').click();
+  await page.mouse.move(box.x + g.ox + 200 * g.s, box.y + g.oy + 200 * g.s);
+  await page.mouse.down();
+  await page.mouse.move(box.x + g.ox + 300 * g.s, box.y + g.oy + 260 * g.s, { steps: 6 });
+  await page.mouse.up();
+  const roiText = await page.getByTestId('measurement-text-2').innerText();
+  const shownMean = Number(/mean ([\d.-]+)/.exec(roiText)?.[1]);
+  const shownSd = Number(/SD ([\d.]+)/.exec(roiText)?.[1]);
+  // The drag ends land within a fraction of a pixel of the corners: allow one row or column either way.
+  expect(Math.abs(shownMean - mean) / mean, `${roiText} vs mean ${mean.toFixed(1)}`).toBeLessThan(0.02);
+  expect(Math.abs(shownSd - sd) / sd, `${roiText} vs SD ${sd.toFixed(1)}`).toBeLessThan(0.05);
+  expect(roiText).toContain('mm²');
+
+  // The cardiothoracic ratio of two horizontal widths, 200 and 500 image pixels.
+  await page.keyboard.press('t');
+  for (const [a, b, yy] of [[220, 420, 380], [70, 570, 450]] as const) {
+    await page.mouse.move(box.x + g.ox + a * g.s, box.y + g.oy + yy * g.s);
+    await page.mouse.down();
+    await page.mouse.move(box.x + g.ox + b * g.s, box.y + g.oy + yy * g.s, { steps: 6 });
+    await page.mouse.up();
+  }
+  const ctr = Number(/CTR ([\d.]+)/.exec(await page.getByTestId('measurement-text-3').innerText())?.[1]);
+  expect(ctr).toBeCloseTo(0.4, 2);
+  await page.screenshot({ path: join(SHOTS, 'viewer-cr-measurements.png') });
+  await page.keyboard.press('w');
 
   // Rotate and flip move the pixels without a re-upload; reset view brings them back.
   await page.mouse.move(0, 0);

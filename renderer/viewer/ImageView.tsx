@@ -471,12 +471,13 @@ export function ImageView({ renderer = 'auto' }: { renderer?: RendererChoice }) 
             {running ? 'Running the model…' : 'Computing the heatmap…'}
           </div>
         )}
+        {/* Over the image, not below it: a list that appears must not resize the canvas. */}
+        <MeasurementList />
         <TagBrowser />
         <HelpOverlay />
       </div>
       <CompareChooser />
       <FrameBar />
-      <MeasurementList />
     </section>
   );
 }

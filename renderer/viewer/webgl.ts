@@ -134,11 +134,44 @@ const UNIFORMS = [
 ] as const;
 type UniformName = (typeof UNIFORMS)[number];
 
+/** Halvings kept for a shrunken view; three take a 4K detector to under 300 texels a side. */
+const MAX_LEVEL = 3;
+
+/**
+ * One box-filtered halving of grey stored values (odd edges average what is there). A view that
+ * shrinks the image below half size samples a halving instead of every n-th pixel, so fine
+ * periodic detail (a CR's anti-scatter grid lines) does not alias into moiré.
+ */
+interface Level {
+  values: Float32Array;
+  width: number;
+  height: number;
+}
+
+export function halve(values: Float32Array, width: number, height: number): Level {
+  const w = Math.ceil(width / 2);
+  const h = Math.ceil(height / 2);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const y0 = 2 * y;
+    const y1 = Math.min(y0 + 1, height - 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = 2 * x;
+      const x1 = Math.min(x0 + 1, width - 1);
+      out[y * w + x] =
+        ((values[y0 * width + x0] as number) + (values[y0 * width + x1] as number) + (values[y1 * width + x0] as number) + (values[y1 * width + x1] as number)) / 4;
+    }
+  }
+  return { values: out, width: w, height: h };
+}
+
 interface GpuState {
   program: WebGLProgram;
   vao: WebGLVertexArrayObject;
   loc: Record<UniformName, WebGLUniformLocation | null>;
   image: WebGLTexture | null;
+  /** levels[k] is the image halved k + 1 times; made when a view first needs it. */
+  levels: WebGLTexture[];
   cam: WebGLTexture | null;
   ramp: WebGLTexture;
   rampColormap: Colormap;
@@ -176,6 +209,8 @@ export class WebGLRenderer implements ImageRenderer {
   readonly kind = 'webgl2' as const;
   private gpu: GpuState | null = null;
   private image: ViewImage | null = null;
+  /** CPU copies of the halvings, kept so a lost context gets them back without recomputing. */
+  private levelData: Level[] = [];
   private cam: CamMap | null = null;
 
   private readonly onLost = (e: Event) => {
@@ -211,7 +246,7 @@ export class WebGLRenderer implements ImageRenderer {
     const loc = Object.fromEntries(UNIFORMS.map((n) => [n, gl.getUniformLocation(program, n)])) as GpuState['loc'];
     const ramp = texture(gl, gl.LINEAR);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, RAMP_SIZE, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, buildRamp(COLORMAPS.viridis));
-    this.gpu = { program, vao: gl.createVertexArray(), loc, image: null, cam: null, ramp, rampColormap: 'viridis' };
+    this.gpu = { program, vao: gl.createVertexArray(), loc, image: null, levels: [], cam: null, ramp, rampColormap: 'viridis' };
   }
 
   setImage(image: ViewImage | null): void {
@@ -223,6 +258,7 @@ export class WebGLRenderer implements ImageRenderer {
       });
     }
     this.image = image;
+    this.levelData = [];
     this.uploadImage();
   }
 
@@ -235,7 +271,9 @@ export class WebGLRenderer implements ImageRenderer {
     const { gl, gpu, image } = this;
     if (!gpu) return;
     if (gpu.image) gl.deleteTexture(gpu.image);
+    for (const level of gpu.levels) gl.deleteTexture(level);
     gpu.image = null;
+    gpu.levels = [];
     if (!image) return;
     gpu.image = texture(gl, gl.NEAREST);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
@@ -258,6 +296,24 @@ export class WebGLRenderer implements ImageRenderer {
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, cam.width, cam.height, 0, gl.RED, gl.FLOAT, values);
   }
 
+  /** The texture to sample at this many device pixels per image pixel: a halving below 1/2. */
+  private textureFor(scale: number): WebGLTexture | null {
+    const { gl, gpu, image } = this;
+    if (!gpu?.image || !image || image.kind !== 'grey' || scale >= 0.5) return gpu?.image ?? null;
+    const want = Math.min(MAX_LEVEL, Math.floor(Math.log2(1 / scale)));
+    for (let k = 0; k < want; k++) {
+      // Each level is made from the one above it, so a deeper one costs a quarter of the last.
+      const above = k === 0 ? image : (this.levelData[k - 1] as Level);
+      const level = (this.levelData[k] ??= halve(above.values, above.width, above.height));
+      if (gpu.levels[k]) continue;
+      const tex = texture(gl, gl.NEAREST);
+      gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, level.width, level.height, 0, gl.RED, gl.FLOAT, level.values);
+      gpu.levels[k] = tex;
+    }
+    return gpu.levels[want - 1] ?? gpu.image;
+  }
+
   draw(p: DrawParams): boolean {
     const { gl, gpu, image, cam, canvas } = this;
     if (!gpu || gl.isContextLost()) return false;
@@ -276,7 +332,7 @@ export class WebGLRenderer implements ImageRenderer {
     gl.uniformMatrix3fv(loc.u_matrix, false, [a * sx, b * sy, 0, c * sx, d * sy, 0, e * sx - 1, f * sy + 1, 1]);
 
     gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, gpu.image);
+    gl.bindTexture(gl.TEXTURE_2D, this.textureFor(Math.hypot(p.transform.a, p.transform.b)));
     gl.uniform1i(loc.u_image, 0);
     gl.uniform1i(loc.u_rgb, image.kind === 'rgb' ? 1 : 0);
     gl.uniform1f(loc.u_slope, p.display.slope);
@@ -316,6 +372,7 @@ export class WebGLRenderer implements ImageRenderer {
     const { gl, gpu } = this;
     if (!gpu) return;
     gl.deleteTexture(gpu.image);
+    for (const level of gpu.levels) gl.deleteTexture(level);
     gl.deleteTexture(gpu.cam);
     gl.deleteTexture(gpu.ramp);
     gl.deleteVertexArray(gpu.vao);
