@@ -1,22 +1,51 @@
 // Runs as `node dist/bench/imaging.cjs` (after `node scripts/build.mjs main`). Decode time of a
 // 2,500 × 3,000 16-bit radiograph in each encoding: Resight in-process and through the worker
 // pool, the bare codec call on the same bytes, dcmtk / GDCM command-line decodes of the same file,
-// and the time to the first displayable frame. Prints JSON; never asserts.
+// the time to the first displayable frame, and the time to the model's input (224 × 224) with the
+// reduced decode against the full one. Then batch throughput over many J2K radiographs, reduced
+// against full decode in the same run (the full run over fewer images: it takes seconds each).
+// Prints JSON; never asserts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeHTJ2K, decodeJ2K, decodeJpegLossless, decodeJpegLS, decodeRle } from '../main/imaging/codecs';
 import { parseDicomFile } from '../main/imaging/dicom';
 import { decodeDicom } from '../main/imaging/image';
-import { loadImage } from '../main/imaging/load';
+import { loadFrameForSize, loadImage, reducedFrameCache } from '../main/imaging/load';
 import { DecodePool } from '../main/imaging/pool';
 import { encodeHtj2k, fixturesScript } from '../main/imaging/testdata/fixtures';
-import { displayIntensities } from '../main/imaging/voi';
+import { displayIntensities, reducedIntensities } from '../main/imaging/voi';
+import { analyseMany, type BatchDecode } from '../main/inference/batch';
+import { parseModelCard } from '../main/inference/card';
+import { HostClient } from '../main/inference/host/client';
+import { forkSpawner } from '../main/inference/host/fork';
+import { preprocess } from '../main/inference/preprocess';
+import { defaultThreads } from '../main/inference/providers';
+import { ModelRegistry, type LoadedModel } from '../main/inference/registry';
 
 const ROWS = 3000;
 const COLUMNS = 2500;
 const RUNS = Number(process.env.RESIGHT_BENCH_RUNS ?? 3);
+const BATCH_IMAGES = Number(process.env.RESIGHT_BENCH_IMAGES ?? 200);
+const BATCH_FULL_IMAGES = Number(process.env.RESIGHT_BENCH_FULL_IMAGES ?? 12);
+const root = path.resolve(__dirname, '..', '..');
+/** The model's input as the bundled card declares it; only its size and normalisation matter here. */
+const card = parseModelCard(
+  {
+    schema: 'resight.model-card/1',
+    id: 'bench',
+    version: '1',
+    file: 'bench.onnx',
+    task: 'multilabel',
+    labels: [{ id: 'a', name: 'A' }],
+    input: { name: 'input', height: 224, width: 224, channels: 3, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
+    outputs: { logits: 'logits', features: 'features' },
+    cam: { weight: 'fc.weight' },
+  },
+  'bench.json',
+);
+const target = { width: card.input.width, height: card.input.height };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
 
@@ -87,6 +116,17 @@ async function main(): Promise<void> {
       const img = await loadImage(e.file, { pool });
       displayIntensities(img.frame(0), img.info);
     });
+    // To the model's input tensor: reduced decode (a cache that keeps nothing, so every run decodes)…
+    const noCache = reducedFrameCache(0);
+    const reduced = await loadFrameForSize(e.file, target, { pool, cache: noCache });
+    const inferenceDecodeMs = await timeIt(() => loadFrameForSize(e.file, target, { pool, cache: noCache }));
+    const inferenceInputMs = await timeIt(async () => {
+      const f = await loadFrameForSize(e.file, target, { pool, cache: noCache });
+      preprocess(card, reducedIntensities(f), f.width, f.height);
+    });
+    // …against the full decode (resightPoolMs) plus display intensities and resize of every pixel.
+    const full = await loadImage(e.file, { pool });
+    const fullResizeMs = await timeIt(() => preprocess(card, displayIntensities(full.frame(0), full.info), full.info.width, full.info.height));
     const out = path.join(dir, 'out.dcm');
     const tools = Object.fromEntries(e.tools.map(([tool, args]) => [tool, round(timeCommand(tool, [...args, e.file, out]))]));
     results.push({
@@ -97,10 +137,18 @@ async function main(): Promise<void> {
       resightPoolMs: round(poolMs),
       overheadOverBareCodec: bareMs ? Math.round((inProcessMs / bareMs) * 100) / 100 : null,
       firstDisplayableFrameMs: round(firstFrameMs),
+      inference: {
+        decodedSize: [reduced.width, reduced.height],
+        decodeMs: round(inferenceDecodeMs),
+        inputMs: round(inferenceInputMs),
+        fullDecodeInputMs: round(poolMs + fullResizeMs),
+        speedup: Math.round(((poolMs + fullResizeMs) / inferenceInputMs) * 10) / 10,
+      },
       commandLineMs: tools,
     });
   }
   await pool.close();
+  const batch = await batchThroughput(dir, f('j2k'));
   rmSync(dir, { recursive: true, force: true });
   console.log(
     JSON.stringify(
@@ -110,14 +158,68 @@ async function main(): Promise<void> {
         runs: RUNS,
         node: process.version,
         cpus: os.cpus().length,
+        batch,
         notes:
-          'bareCodecMs: the codec call alone on the frame bytes (WASM decode + copy out). resightInProcessMs: parse + decode + stored values + window, no worker. resightPoolMs: loadImage through the worker pool (read, sha256, decode, transfer). commandLineMs include process start and writing the output file.',
+          'inference: the model input (224 × 224) through the worker pool; decodedSize is what the reduced decode produced (a JPEG 2000 resolution level, or the area-averaged size for other encodings); fullDecodeInputMs is resightPoolMs plus display intensities and resize of the full frame. batch: analyseMany (decode in the pool overlapping inference in the host process, as `resight review` runs) with the bundled model, or decode + preprocess alone when no model is installed. bareCodecMs: the codec call alone on the frame bytes (WASM decode + copy out). resightInProcessMs: parse + decode + stored values + window, no worker. resightPoolMs: loadImage through the worker pool (read, sha256, decode, transfer). commandLineMs include process start and writing the output file.',
         results,
       },
       null,
       2,
     ),
   );
+}
+
+/** Images per second through batch inference over hard links to one J2K radiograph (distinct paths, so no cache hits). */
+async function batchThroughput(dir: string, j2k: string): Promise<unknown> {
+  const links = path.join(dir, 'batch');
+  mkdirSync(links);
+  const files = Array.from({ length: BATCH_IMAGES }, (_, i) => {
+    const p = path.join(links, `${i}.dcm`);
+    linkSync(j2k, p);
+    return p;
+  });
+  let model: LoadedModel | undefined;
+  try {
+    model = await new ModelRegistry([process.env.RESIGHT_BENCH_MODELS_DIR ?? path.join(root, 'models')]).active();
+  } catch {
+    model = undefined;
+  }
+  const client = model ? new HostClient(forkSpawner(path.join(root, 'dist', 'host', 'inference-host.cjs'))) : undefined;
+  const settings = { provider: 'cpu' as const, threads: defaultThreads() };
+  const run = async (decode: BatchDecode, subset: string[]): Promise<{ images: number; seconds: number; imagesPerSecond: number }> => {
+    const t = performance.now();
+    if (client && model) {
+      for await (const items of analyseMany(client, model, subset, settings, { decode })) {
+        if (items.some((i) => i.error)) throw new Error(items.find((i) => i.error)!.error!.message);
+      }
+    } else {
+      for (const file of subset) {
+        if (decode === 'full') {
+          const img = await loadImage(file);
+          preprocess(card, displayIntensities(img.frame(0), img.info), img.info.width, img.info.height);
+        } else {
+          const fr = await loadFrameForSize(file, target);
+          preprocess(card, reducedIntensities(fr), fr.width, fr.height);
+        }
+      }
+    }
+    const seconds = (performance.now() - t) / 1000;
+    return { images: subset.length, seconds: round(seconds)!, imagesPerSecond: Math.round((subset.length / seconds) * 100) / 100 };
+  };
+  // Warm the codec, the pool and the host once outside the timings.
+  await run('reduced', files.slice(0, 1));
+  const reduced = await run('reduced', files);
+  const full = await run('full', files.slice(0, Math.min(BATCH_FULL_IMAGES, files.length)));
+  await client?.close();
+  return {
+    encoding: 'JPEG 2000 Lossless',
+    model: model ? `${model.card.id} ${model.card.version}` : null,
+    provider: settings.provider,
+    threads: settings.threads,
+    reduced,
+    full,
+    speedup: Math.round((reduced.imagesPerSecond / full.imagesPerSecond) * 10) / 10,
+  };
 }
 
 void main();

@@ -92,21 +92,34 @@ export function decodesReduced(h: DicomHeader): boolean {
 
 /**
  * One frame's stored values at the smallest resolution level covering `target` (JPEG 2000 and
- * HTJ2K); other encodings decode in full (the caller shrinks them). Width and height say which.
+ * HTJ2K; `level` true); other encodings, and codestreams that refuse the reduced decode, come back
+ * in full for the caller to shrink.
  */
-export async function decodeStoredForSize(parsed: ParsedFile, index: number, target: TargetSize): Promise<{ stored: StoredArray; width: number; height: number }> {
+export async function decodeStoredForSize(
+  parsed: ParsedFile,
+  index: number,
+  target: TargetSize,
+): Promise<{ stored: StoredArray; width: number; height: number; level: boolean }> {
   const h = parsed.header;
-  if (!decodesReduced(h)) return { stored: await decodeStored(parsed, index), width: h.columns, height: h.rows };
+  const full = async () => ({ stored: await decodeStored(parsed, index), width: h.columns, height: h.rows, level: false });
+  if (!decodesReduced(h)) return full();
   if (index < 0 || index >= h.frames) throw new ResightError('NOT_FOUND', `This image has ${h.frames} frame(s); frame ${index + 1} does not exist.`);
   const encoded = parsed.encodedFrame(index);
   if (encoded.length === 0) throw new ResightError('NO_PIXEL_DATA', 'This DICOM image has an empty Pixel Data element, so there is nothing to show.');
   const reduce = { width: h.columns, height: h.rows, target };
   const signed = h.pixelRepresentation === 1;
-  const out = J2K.has(h.transferSyntax) ? await decodeJ2K(encoded, signed, reduce) : await decodeHTJ2K(encoded, signed, reduce);
+  let out: CodecOutput;
+  try {
+    out = J2K.has(h.transferSyntax) ? await decodeJ2K(encoded, signed, reduce) : await decodeHTJ2K(encoded, signed, reduce);
+  } catch (err) {
+    // A tile or component with fewer levels than the main header declares: decode it all instead.
+    if (err instanceof ResightError && err.code === 'DECODE_FAILED') return full();
+    throw err;
+  }
   const bytesPerSample = h.bitsAllocated <= 8 ? 1 : h.bitsAllocated / 8;
   if (out.components !== h.samplesPerPixel || out.bytesPerSample > bytesPerSample || out.width > h.columns || out.height > h.rows) throw lengthMismatch();
   const stored = storedValues({ ...h, rows: out.height, columns: out.width }, out.bytes, out.bytesPerSample, false, out.signed, out.bits);
-  return { stored, width: out.width, height: out.height };
+  return { stored, width: out.width, height: out.height, level: true };
 }
 
 /** Decodes one frame to stored values, samples interleaved. */

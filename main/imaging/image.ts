@@ -3,7 +3,7 @@
 import { ResightError, type ImageInfo, type VoiWindow } from '../../preload/api';
 import { parseDicomFile } from './dicom';
 import type { TargetSize } from './codecs';
-import { assertSupported, decodedBytes, decodesReduced, decodeStored, decodeStoredForSize, isColour, pixelDataType, toRgb8 } from './decode';
+import { assertSupported, decodedBytes, decodeStored, decodeStoredForSize, isColour, pixelDataType, toRgb8 } from './decode';
 import { areaAverage, coverSize } from './reduce';
 import type { DicomHeader, StoredArray } from './types';
 import { lutLookup, paddingTest, windowFromHistogram } from './voi';
@@ -109,11 +109,11 @@ export async function decodeDicomForSize(bytes: Uint8Array, target: TargetSize, 
   assertSupported(h);
   const need = decodedBytes({ ...h, frames: 1 });
   if (need > maxImageBytes) throw tooLarge(need, maxImageBytes);
-  const { stored, width, height } = await decodeStoredForSize(parsed, frame, target);
+  const { stored, width, height, level } = await decodeStoredForSize(parsed, frame, target);
   const at = { ...h, rows: height, columns: width };
   const display = isColour(h) ? toRgb8(at, stored) : stored;
   const info = imageInfo(h, stored);
-  if (decodesReduced(h)) return { header: h, info, frame, width, height, pixels: display };
+  if (level) return { header: h, info, frame, width, height, pixels: display };
   const size = coverSize(width, height, target);
   const pixels = size.width === width && size.height === height ? display : areaAverage(display, width, height, isColour(h) ? 3 : 1, size.width, size.height);
   return { header: h, info, frame, width: size.width, height: size.height, pixels };

@@ -3,7 +3,7 @@
 // so decoding overlaps inference. Each image is decoded only as far as the model's input size needs
 // (a reduced resolution level for JPEG 2000 and HTJ2K).
 import { ResightError } from '../../preload/api';
-import { loadFrameForSize } from '../imaging/load';
+import { loadFrameForSize, loadImage } from '../imaging/load';
 import type { InferenceEngine } from './host/client';
 import type { LoadedModel } from './registry';
 import { modelInput, runBatch, type Analysis, type InferenceSettings, type ModelInput } from './service';
@@ -20,12 +20,16 @@ export function batchSizeFor(provider: string): number {
   return provider === 'cpu' ? 8 : 16;
 }
 
-async function prepare(model: LoadedModel, files: string[]): Promise<Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }>> {
+/** 'reduced' decodes only what the model's input size needs; 'full' every pixel (for comparison runs). */
+export type BatchDecode = 'reduced' | 'full';
+
+async function prepare(model: LoadedModel, files: string[], decode: BatchDecode): Promise<Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }>> {
   const out: Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }> = [];
   const target = { width: model.card.input.width, height: model.card.input.height };
   for (const file of files) {
     try {
-      out.push({ file, input: modelInput(model, await loadFrameForSize(file, target), 0) });
+      const image = decode === 'full' ? await loadImage(file) : await loadFrameForSize(file, target);
+      out.push({ file, input: modelInput(model, image, 0) });
     } catch (err) {
       out.push({ file, error: err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'This file could not be read.' } });
     }
@@ -39,19 +43,20 @@ export async function* analyseMany(
   model: LoadedModel,
   files: string[],
   settings: InferenceSettings,
-  opts: { batchSize?: number; signal?: AbortSignal; keepInputs?: boolean } = {},
+  opts: { batchSize?: number; signal?: AbortSignal; keepInputs?: boolean; decode?: BatchDecode } = {},
 ): AsyncGenerator<BatchItem[]> {
   const size = opts.batchSize ?? batchSizeFor(settings.provider);
   const chunks: string[][] = [];
   for (let i = 0; i < files.length; i += size) chunks.push(files.slice(i, i + size));
-  let next = chunks.length ? prepare(model, chunks[0]!) : undefined;
+  const decode = opts.decode ?? 'reduced';
+  let next = chunks.length ? prepare(model, chunks[0]!, decode) : undefined;
   for (let k = 0; k < chunks.length; k++) {
     if (opts.signal?.aborted) throw new ResightError('INFERENCE_CANCELLED', 'The batch was cancelled.');
     const prepared = await next!;
     const ready = prepared.filter((p) => p.input);
     const running = ready.length ? runBatch(engine, model, ready.map((p) => p.input!), settings, 'batch') : Promise.resolve([]);
     // Decode the next batch while the host process works on this one.
-    next = k + 1 < chunks.length ? prepare(model, chunks[k + 1]!) : undefined;
+    next = k + 1 < chunks.length ? prepare(model, chunks[k + 1]!, decode) : undefined;
     const analyses = await running;
     let j = 0;
     yield prepared.map((p) =>
