@@ -76,11 +76,12 @@ describe('review draft', () => {
     expect(r().saved?.signed).toBe(true);
 
     calls.length = 0;
+    r().setVerdict('nodule', 'agree');
     await r().submitAndNext();
     const submit = calls.find((c) => c.method === 'review.save')!.input;
     expect(submit.labels).toEqual([
       { labelId: 'opacity', verdict: null, present: false },
-      { labelId: 'nodule', verdict: null, present: false },
+      { labelId: 'nodule', verdict: 'agree', present: null },
       { labelId: 'effusion', verdict: null, present: true },
     ]);
     expect(submit.sign).toBe(false);

@@ -153,7 +153,12 @@ export const useReview = create<ReviewStore>()((set, get) => {
       const { imageId, draft, saving, startedAt } = get();
       if (!imageId || saving) return null;
       const labels = completeLabels
-        ? modelLabels().map((l) => ({ labelId: l.id, verdict: draft.labels[l.id]?.verdict ?? null, present: draft.labels[l.id]?.present ?? false }))
+        ? modelLabels().map((l) => {
+            const c = draft.labels[l.id];
+            // A verdict without an own call lets the store derive the call from the model's; only
+            // labels nobody said anything about count as absent.
+            return { labelId: l.id, verdict: c?.verdict ?? null, present: c?.present ?? (c?.verdict ? null : false) };
+          })
         : Object.entries(draft.labels)
             .filter(([, c]) => c.verdict !== null || c.present !== null)
             .map(([labelId, c]) => ({ labelId, verdict: c.verdict, present: c.present }));
