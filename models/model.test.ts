@@ -12,6 +12,12 @@ const card = JSON.parse(readFileSync(path.join(here, 'resnet18-cxr-phantom.json'
 const modelPath = path.join(here, card.file);
 const LABELS = ['opacity', 'nodule', 'effusion', 'cardiomegaly'];
 
+function output(results: ort.InferenceSession.OnnxValueMapType, name: string): ort.Tensor {
+  const t = results[name];
+  if (!t) throw new Error(`the model returned no output named ${name}`);
+  return t;
+}
+
 function readFloat32(file: string): Float32Array {
   const bytes = readFileSync(file);
   return new Float32Array(new Uint8Array(bytes).buffer); // copy: a Buffer may be unaligned
@@ -53,9 +59,9 @@ describe('default model in onnxruntime-node', () => {
     for (const n of [1, 2]) {
       const input = new ort.Tensor('float32', new Float32Array(n * 3 * 224 * 224).fill(0.25), [n, 3, 224, 224]);
       const out = await session.run({ input });
-      expect(out.logits.dims).toEqual([n, 4]);
-      expect(out.features.dims).toEqual([n, 512, 7, 7]);
-      const features = out.features.data as Float32Array;
+      expect(output(out, 'logits').dims).toEqual([n, 4]);
+      expect(output(out, 'features').dims).toEqual([n, 512, 7, 7]);
+      const features = output(out, 'features').data as Float32Array;
       expect(features.every((v) => Number.isFinite(v) && v >= 0)).toBe(true); // post-ReLU
     }
   }, 60_000);
@@ -66,7 +72,7 @@ describe('default model in onnxruntime-node', () => {
     const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 2 });
     for (const f of ref.fixtures) {
       const input = new ort.Tensor('float32', readFloat32(path.join(here, 'fixtures', f.input)), f.input_dims);
-      const logits = Array.from((await session.run({ input })).logits.data as Float32Array);
+      const logits = Array.from(output(await session.run({ input }), 'logits').data as Float32Array);
       logits.forEach((v, i) => expect(Math.abs(v - f.logits[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(f.logits[i]))));
     }
   }, 60_000);

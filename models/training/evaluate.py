@@ -86,6 +86,18 @@ def gradcam(features, weight):
     return F.relu(torch.einsum("nkhw,ck->nchw", features, weight) / (h * w))
 
 
+def initializer_resolver(graph):
+    """Map a tensor name to the initializer behind it: the exporter shares equal initializers
+    between convolutions through Identity nodes."""
+    alias = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Identity"}
+
+    def resolve(name):
+        while name in alias:
+            name = alias[name]
+        return name
+    return resolve
+
+
 def load_onnx_into_resnet(path):
     """Rebuild the PyTorch ResNet from an exported ONNX file's initializers.
 
@@ -97,7 +109,10 @@ def load_onnx_into_resnet(path):
     import onnx
     from onnx import numpy_helper
     m = onnx.load(path)
-    inits = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in m.graph.initializer}
+    resolve = initializer_resolver(m.graph)
+    values = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in m.graph.initializer}
+    inits = {n: values[resolve(n)] for n in set(values) | {i for node in m.graph.node for i in node.input}
+             if resolve(n) in values}
     fc_w = inits["fc.weight"]
     convs = [n for n in m.graph.node if n.op_type == "Conv"]
     num_features = fc_w.shape[1]
@@ -207,7 +222,7 @@ def localization(cams, masks, y, size, tolerance):
     return out
 
 
-def evaluate(model, meta, test_dir, val_dir=None, tolerance=8):
+def evaluate(model, meta, test_dir, val_dir=None, tolerance=15):
     labels, task, size = meta["labels"], meta["task"], meta["size"]
     thresholds = meta.get("thresholds") or [0.5] * len(labels)
     if val_dir:
@@ -238,7 +253,8 @@ def main(argv=None):
     ap.add_argument("--test", required=True, help="dataset folder (labels.csv + images/ [+ masks/]) or class folders")
     ap.add_argument("--val", help="validation dataset for choosing thresholds (default: the card's)")
     ap.add_argument("--labels", help="comma-separated labels, for an .onnx without a card")
-    ap.add_argument("--tolerance", type=int, default=8, help="pointing-game tolerance in input pixels")
+    ap.add_argument("--tolerance", type=int, default=15,
+                    help="pointing-game tolerance in input pixels (15, as in Zhang et al. 2016)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", help="write the metrics JSON here too")
     a = ap.parse_args(argv)

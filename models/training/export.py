@@ -21,6 +21,7 @@ import torch
 
 import data
 import evaluate
+import resnet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = "resight.model-card/1"
@@ -47,7 +48,8 @@ def inspect_onnx(path, num_classes, size):
     gemm = [n for n in m.graph.node if n.op_type == "Gemm"]
     if len(gemm) != 1 or len(gemm[0].input) != 3:
         raise SystemExit(f"{path}: expected one Gemm classifier, found {len(gemm)}")
-    weight, bias = gemm[0].input[1], gemm[0].input[2]
+    resolve = evaluate.initializer_resolver(m.graph)
+    weight, bias = resolve(gemm[0].input[1]), resolve(gemm[0].input[2])
     if inits.get(weight, [None])[0] != num_classes or inits.get(bias) != [num_classes]:
         raise SystemExit(f"{path}: classifier initializers {weight} {inits.get(weight)}, {bias} {inits.get(bias)}")
     outputs = [o.name for o in m.graph.output]
@@ -110,21 +112,39 @@ def training_summary(logs, datasets, task):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Export a train.py model.pt to ONNX + model card.")
-    ap.add_argument("--checkpoint", required=True)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="a train.py model.pt")
+    src.add_argument("--weights", help="a torchvision ResNet state dict (give --arch, --labels, --task, --size)")
+    ap.add_argument("--arch", default="resnet18", choices=sorted(resnet.ARCHS))
+    ap.add_argument("--labels", help="comma-separated label ids, in the order of the classifier's outputs")
+    ap.add_argument("--task", choices=["multilabel", "multiclass"], default="multilabel")
+    ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--id", required=True)
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--test", help="dataset to measure the card's metrics on (held out)")
     ap.add_argument("--val", help="dataset to choose the per-label thresholds on")
     ap.add_argument("--training-log", action="append", default=[], help="history.json of each stage")
-    ap.add_argument("--tolerance", type=int, default=8, help="pointing-game tolerance in input pixels")
+    ap.add_argument("--tolerance", type=int, default=15,
+                    help="pointing-game tolerance in input pixels (15, as in Zhang et al. 2016)")
     ap.add_argument("--node-check", choices=["auto", "on", "off"], default="on")
     ap.add_argument("--intended-use", default=INTENDED_USE)
     ap.add_argument("--limitation", action="append", default=[], help="a limitation sentence for the card")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
 
-    model, meta = evaluate.load_model(a.checkpoint)
+    if a.checkpoint:
+        model, meta = evaluate.load_model(a.checkpoint)
+    else:
+        if not a.labels:
+            ap.error("--weights needs --labels")
+        labels = a.labels.split(",")
+        state = torch.load(a.weights, map_location="cpu")
+        fc = {k.removeprefix("module."): v for k, v in state.get("state_dict", state).items()}.get("fc.weight")
+        if fc is None or fc.shape[0] != len(labels):
+            ap.error(f"{a.weights} has no trained {len(labels)}-output classifier to export")
+        model = resnet.build(a.arch, len(labels), "imagenet", a.weights).eval()
+        meta = {"labels": labels, "task": a.task, "size": a.size, "arch": a.arch, "stem": "imagenet"}
     labels, size, task = meta["labels"], meta["size"], meta["task"]
     os.makedirs(a.out_dir, exist_ok=True)
     onnx_path = os.path.join(a.out_dir, f"{a.id}.onnx")
@@ -135,6 +155,10 @@ def main(argv=None):
 
     # Metrics describe the exported file: its initializers are loaded back into the ResNet.
     shipped = evaluate.load_onnx_into_resnet(onnx_path)
+    probe = torch.from_numpy(np.random.default_rng(1).normal(0, 1, (2, 3, size, size)).astype(np.float32))
+    with torch.no_grad():
+        if not torch.allclose(shipped(probe)[0], model(probe)[0], rtol=1e-4, atol=1e-4):
+            raise SystemExit("the ONNX weights loaded back into PyTorch do not reproduce the model")
     metrics = None
     thresholds = [0.5] * len(labels)
     if a.test:

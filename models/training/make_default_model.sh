@@ -11,8 +11,8 @@ mkdir -p runs data
 DATA="--csv data/train/labels.csv --images data/train/images --val-csv data/val/labels.csv --val-images data/val/images"
 # Stage 1 at 128 px is ~3x cheaper per image on CPU; stage 2 adapts the network to the 224 px input
 # (7x7 feature map) that the card declares.
-[ -f runs/stage1/model.pt ] || $PY train.py $DATA --size 128 --epochs 7 --lr 2e-3 --out runs/stage1
-[ -f runs/stage2/model.pt ] || $PY train.py $DATA --size 224 --epochs 1.5 --lr 4e-4 --warmup-steps 20 \
+[ -f runs/stage1/model.pt ] || $PY train.py $DATA --size 128 --epochs 5 --lr 2e-3 --out runs/stage1
+[ -f runs/stage2/model.pt ] || $PY train.py $DATA --size 224 --epochs 0.6 --lr 4e-4 --warmup-steps 20 \
   --init runs/stage1/model.pt --out runs/stage2
 $PY export.py --checkpoint runs/stage2/model.pt --out-dir .. --id resnet18-cxr-phantom --version 1.0.0 \
   --val data/val --test data/test --training-log runs/stage1/history.json --training-log runs/stage2/history.json \

@@ -7,24 +7,28 @@ seed (100) used for nothing else, so no sample is in the training, validation or
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
+import torch
 from PIL import Image
 
+import data
+import evaluate
 import phantoms
 
 SEED = 100
-# name, format, rows, columns, findings, what it shows
+# name, format, rows, columns, findings, phantom index, what it shows
 STUDIES = [
-    ("cxr-normal-cr", "cr", 768, 640, [], "Normal chest, CR MONOCHROME1 with ImagerPixelSpacing"),
-    ("cxr-opacity-dx", "dx", 768, 640, ["opacity"], "Lung opacity, DX MONOCHROME2 with a VOI window"),
-    ("cxr-cardiomegaly-effusion-cr", "cr", 640, 640, ["cardiomegaly", "effusion"],
+    ("cxr-normal-cr", "cr", 768, 640, [], 0, "Normal chest, CR MONOCHROME1 with ImagerPixelSpacing"),
+    ("cxr-opacity-dx", "dx", 768, 640, ["opacity"], 1, "Lung opacity, DX MONOCHROME2 with a VOI window"),
+    ("cxr-cardiomegaly-effusion-cr", "cr", 640, 640, ["cardiomegaly", "effusion"], 2,
      "Cardiomegaly with pleural effusion, CR MONOCHROME1"),
-    ("cxr-nodule-16bit", "png16", 768, 768, ["nodule"], "Solitary nodule, 16-bit greyscale PNG"),
-    ("cxr-effusion-8bit", "png8", 1024, 880, ["effusion"], "Pleural effusion, 8-bit PNG, portrait 880x1024"),
-    ("cxr-normal-8bit", "png8", 512, 512, [], "Normal chest, 8-bit PNG"),
-    ("cxr-opacity-nodule-8bit", "png8", 768, 768, ["opacity", "nodule"], "Opacity and a nodule, 8-bit PNG"),
-    ("cxr-cardiomegaly-16bit", "png16", 640, 640, ["cardiomegaly"], "Cardiomegaly, 16-bit greyscale PNG"),
+    ("cxr-nodule-16bit", "png16", 768, 768, ["nodule"], 3, "Solitary nodule, 16-bit greyscale PNG"),
+    ("cxr-effusion-8bit", "png8", 1024, 880, ["effusion"], 4, "Pleural effusion, 8-bit PNG, portrait 880x1024"),
+    ("cxr-normal-8bit", "png8", 512, 512, [], 5, "Normal chest, 8-bit PNG"),
+    ("cxr-opacity-nodule-8bit", "png8", 768, 768, ["opacity", "nodule"], 6, "Opacity and a nodule, 8-bit PNG"),
+    ("cxr-cardiomegaly-16bit", "png16", 640, 640, ["cardiomegaly"], 7, "Cardiomegaly, 16-bit greyscale PNG"),
 ]
 
 
@@ -33,7 +37,7 @@ def bbox(mask):
     return [int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
 
 
-def write_study(out, number, name, fmt, rows, cols, findings, description, index):
+def write_study(out, number, name, fmt, rows, cols, findings, index, description):
     p = phantoms.sample_params(SEED, index, {k: True for k in findings})
     img, masks = phantoms.render(p, rows, cols)
     ext = ".dcm" if fmt in ("cr", "dx") else ".png"
@@ -76,13 +80,34 @@ def write_study(out, number, name, fmt, rows, cols, findings, description, index
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "assets", "samples"))
-    ap.add_argument("--index", type=int, nargs="*", help="phantom index per study (default 0, 1, 2, ...)")
+    ap.add_argument("--check", metavar="MODEL", help="instead of writing, print MODEL's findings on the samples")
     a = ap.parse_args()
+    if a.check:
+        return check(a.out, a.check)
     os.makedirs(a.out, exist_ok=True)
-    indices = a.index or list(range(len(STUDIES)))
-    for number, (study, index) in enumerate(zip(STUDIES, indices), start=1):
-        print(write_study(a.out, number, *study, index))
+    for number, study in enumerate(STUDIES, start=1):
+        print(write_study(a.out, number, *study))
+
+
+def check(folder, model_path):
+    """Print each sample's probabilities next to its ground truth; exit 1 on any disagreement."""
+    model, meta = evaluate.load_model(model_path)
+    thresholds = meta.get("thresholds") or [0.5] * len(meta["labels"])
+    wrong = 0
+    for name, fmt, *_ in STUDIES:
+        path = os.path.join(folder, name + (".dcm" if fmt in ("cr", "dx") else ".png"))
+        with open(os.path.join(folder, name + ".json")) as f:
+            truth = json.load(f)["labels"]
+        with torch.no_grad():
+            prob = torch.sigmoid(model(data.preprocess(data.load_image(path), meta["size"]))[0][0])
+        marks = []
+        for k, p, t in zip(meta["labels"], prob.tolist(), thresholds):
+            ok = (p >= t) == truth[k]
+            wrong += not ok
+            marks.append(f"{k} {p:.3f}{'' if ok else (' MISSED' if truth[k] else ' FALSE+')}")
+        print(f"{name}: " + ", ".join(marks))
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
