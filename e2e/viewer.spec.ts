@@ -289,6 +289,15 @@ test('heatmap: toggle, opacity, method chooser; the model badge names the provid
   await page.keyboard.press('o');
   await expect(canvas).toHaveAttribute('data-heatmap', 'shown');
 
+  // Occlusion takes many forward passes: its progress shows, and Cancel stops it and keeps the map.
+  await page.getByTestId('cam-method').selectOption('occlusion');
+  await expect(page.getByTestId('cam-progress')).toBeVisible();
+  await page.getByTestId('cam-cancel').click();
+  await expect(page.getByTestId('cam-progress')).toHaveCount(0);
+  await expect(page.getByTestId('notice')).toContainText('Occlusion cancelled');
+  await expect(page.getByTestId('cam-method')).toHaveValue('gradcam');
+  await expect(page.getByTestId('heatmap-label')).toContainText('Grad-CAM');
+
   await page.getByTestId('cam-method').selectOption('eigencam');
   await expect(page.getByTestId('heatmap-label')).toContainText('Eigen-CAM');
   await page.getByTestId('contour').click();

@@ -11,6 +11,7 @@ import { ACTIONS, attachImageHotkeys } from '../app/hotkeys';
 import { AnnotationLayer } from './annotation/AnnotationLayer';
 import { COLORMAPS, rampCss } from './colormap';
 import { attachViewer, type Pane, type RendererChoice } from './controller';
+import { modalityUnit } from './measure';
 import { MeasurementLayer, MeasurementList } from './MeasurementLayer';
 import { TagBrowser } from './TagBrowser';
 import { attachTools, useProbe } from './tools';
@@ -281,7 +282,7 @@ function Probe() {
   const modality = useStudy((s) => s.info?.modality);
   const slopeIntercept = useStudy((s) => (s.info ? s.info.rescaleSlope !== 1 || s.info.rescaleIntercept !== 0 : false));
   if (!probe) return null;
-  const unit = modality === 'CT' ? ' HU' : '';
+  const unit = modalityUnit(modality) ? ` ${modalityUnit(modality)}` : '';
   return (
     <div data-testid="probe">
       ({probe.x}, {probe.y}) stored {probe.stored}

@@ -6,7 +6,7 @@ import type { ImageInfo } from '../../preload/api';
 import { useStudy } from '../state/study';
 import { useViewport, type Measurement } from '../state/viewport';
 import { cssAffine, currentViewImage } from './controller';
-import { angleDeg, cardiothoracicRatio, distance, roiStats, type Distance, type Pt } from './measure';
+import { angleDeg, cardiothoracicRatio, distance, modalityUnit, roiStats, type Distance, type Pt } from './measure';
 import { apply, type Affine } from './transform';
 
 const fmtDistance = (d: Distance) => `${d.value.toFixed(d.unit === 'mm' ? 1 : 0)} ${d.unit}`;
@@ -31,7 +31,7 @@ export function describe(m: Measurement, info: ImageInfo): string {
       const image = currentViewImage();
       if (!image || image.kind !== 'grey') return 'no values';
       const s = roiStats(m.kind, a, b, { ...image, slope: info.rescaleSlope, intercept: info.rescaleIntercept }, info.spacing);
-      const unit = info.modality === 'CT' ? ' HU' : '';
+      const unit = modalityUnit(info.modality) ? ` ${modalityUnit(info.modality)}` : '';
       return `mean ${s.mean.toFixed(1)}${unit} · SD ${s.sd.toFixed(1)} · area ${s.area.toFixed(s.areaUnit === 'mm²' ? 1 : 0)} ${s.areaUnit}`;
     }
     case 'ctr': {

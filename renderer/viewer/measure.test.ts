@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { angleDeg, cardiothoracicRatio, distance, roiStats } from './measure';
+import { angleDeg, cardiothoracicRatio, distance, modalityUnit, roiStats } from './measure';
 
 const imager = { row: 0.5, column: 0.25, source: 'ImagerPixelSpacing' as const };
 
@@ -30,6 +30,12 @@ describe('measurements', () => {
     expect(ell.pixels).toBe(12);
     expect(ell.area).toBeCloseTo(Math.PI * 4 * 0.125);
     expect(ell.areaUnit).toBe('mm²');
+  });
+
+  it('names HU for CT only', () => {
+    expect(modalityUnit('CT')).toBe('HU');
+    expect(modalityUnit('CR')).toBe('');
+    expect(modalityUnit(undefined)).toBe('');
   });
 
   it('computes the cardiothoracic ratio', () => {

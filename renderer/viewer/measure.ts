@@ -97,7 +97,7 @@ export function cardiothoracicRatio(cardiac: Distance, thoracic: Distance): numb
   return thoracic.value > 0 ? cardiac.value / thoracic.value : 0;
 }
 
-/** The unit the modality values are in, as a reader expects it. */
-export function modalityUnit(info: Pick<ImageInfo, 'modality' | 'rescaleSlope' | 'rescaleIntercept'>): string {
-  return info.modality === 'CT' ? 'HU' : '';
+/** The unit modality values are in, as a reader expects it: HU for CT, none otherwise (arbitrary). */
+export function modalityUnit(modality: string | undefined): string {
+  return modality?.trim().toUpperCase() === 'CT' ? 'HU' : '';
 }
