@@ -22,24 +22,28 @@ export function areaAverage(src: StoredArray, sw: number, sh: number, samples: n
   // Each output column's source columns and their overlap weights, computed once for every row.
   const first = new Int32Array(dw);
   const count = new Int32Array(dw);
-  const weights: number[] = [];
-  for (let x = 0; x < dw; x++) {
+  const offset = new Int32Array(dw);
+  const weights = new Float64Array(dw * (Math.ceil(sx) + 1));
+  for (let x = 0, wi = 0; x < dw; x++) {
     const a = x * sx;
     const b = a + sx;
     first[x] = Math.floor(a);
     count[x] = Math.min(sw, Math.ceil(b)) - first[x]!;
-    for (let i = first[x]!; i < first[x]! + count[x]!; i++) weights.push((Math.min(b, i + 1) - Math.max(a, i)) / sx);
+    offset[x] = wi;
+    for (let i = first[x]!; i < first[x]! + count[x]!; i++) weights[wi++] = (Math.min(b, i + 1) - Math.max(a, i)) / sx;
   }
   const tmp = new Float32Array(dw * sh * samples);
   for (let y = 0; y < sh; y++) {
     const srcRow = y * sw;
     const tmpRow = y * dw;
-    for (let x = 0, wi = 0; x < dw; x++) {
-      const t = (tmpRow + x) * samples;
-      for (let i = first[x]!, end = i + count[x]!; i < end; i++, wi++) {
-        const w = weights[wi]!;
-        const s = (srcRow + i) * samples;
-        for (let c = 0; c < samples; c++) tmp[t + c]! += src[s + c]! * w;
+    for (let x = 0; x < dw; x++) {
+      const start = (srcRow + first[x]!) * samples;
+      const n = count[x]!;
+      const w0 = offset[x]!;
+      for (let c = 0; c < samples; c++) {
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += src[start + k * samples + c]! * weights[w0 + k]!;
+        tmp[(tmpRow + x) * samples + c] = acc;
       }
     }
   }
