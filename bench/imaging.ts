@@ -77,6 +77,8 @@ interface Encoding {
   name: string;
   file: string;
   bare?: (frame: Uint8Array) => unknown;
+  /** The bare codec call decoding only the resolution levels the model's input needs. */
+  bareReduced?: (frame: Uint8Array) => unknown;
   /** Command-line decodes of the same file to native: [tool, args before in/out]. */
   tools: Array<[string, string[]]>;
 }
@@ -92,14 +94,15 @@ async function main(): Promise<void> {
   execFileSync('gdcmconv', ['--j2k', '--lossy', '-r', '10', f('big'), f('j2k-lossy')]);
   const ht = await encodeHtj2k(dir, 'big');
   const gdcm: [string, string[]] = ['gdcmconv', ['--raw']];
+  const full2k = { width: COLUMNS, height: ROWS, target };
   const encodings: Encoding[] = [
     { name: 'Explicit VR Little Endian', file: f('big'), tools: [] },
     { name: 'RLE Lossless', file: f('rle'), bare: (b) => decodeRle(b, COLUMNS, ROWS, 1, 2), tools: [['dcmdrle', []], gdcm] },
     { name: 'JPEG Lossless SV1', file: f('jpeg-lossless'), bare: (b) => decodeJpegLossless(b, 2), tools: [['dcmdjpeg', []], gdcm] },
     { name: 'JPEG-LS Lossless', file: f('jpegls'), bare: (b) => decodeJpegLS(b, false), tools: [['dcmdjpls', []], gdcm] },
-    { name: 'JPEG 2000 Lossless', file: f('j2k'), bare: (b) => decodeJ2K(b, false), tools: [gdcm] },
-    { name: 'JPEG 2000 (lossy)', file: f('j2k-lossy'), bare: (b) => decodeJ2K(b, false), tools: [gdcm] },
-    { name: 'HTJ2K Lossless', file: ht, bare: (b) => decodeHTJ2K(b, false), tools: [] },
+    { name: 'JPEG 2000 Lossless', file: f('j2k'), bare: (b) => decodeJ2K(b, false), bareReduced: (b) => decodeJ2K(b, false, full2k), tools: [gdcm] },
+    { name: 'JPEG 2000 (lossy)', file: f('j2k-lossy'), bare: (b) => decodeJ2K(b, false), bareReduced: (b) => decodeJ2K(b, false, full2k), tools: [gdcm] },
+    { name: 'HTJ2K Lossless', file: ht, bare: (b) => decodeHTJ2K(b, false), bareReduced: (b) => decodeHTJ2K(b, false, full2k), tools: [] },
   ];
   const pool = new DecodePool({ size: 1 });
   const results: unknown[] = [];
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
       firstDisplayableFrameMs: round(firstFrameMs),
       inference: {
         decodedSize: [reduced.width, reduced.height],
+        bareReducedCodecMs: e.bareReduced ? round(await timeIt(() => e.bareReduced!(frame))) : null,
         decodeMs: round(inferenceDecodeMs),
         inputMs: round(inferenceInputMs),
         fullDecodeInputMs: round(poolMs + fullResizeMs),
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
         cpus: os.cpus().length,
         batch,
         notes:
-          'inference: the model input (224 × 224) through the worker pool; decodedSize is what the reduced decode produced (a JPEG 2000 resolution level, or the area-averaged size for other encodings); fullDecodeInputMs is resightPoolMs plus display intensities and resize of the full frame. batch: analyseMany (decode in the pool overlapping inference in the host process, as `resight review` runs) with the bundled model, or decode + preprocess alone when no model is installed. bareCodecMs: the codec call alone on the frame bytes (WASM decode + copy out). resightInProcessMs: parse + decode + stored values + window, no worker. resightPoolMs: loadImage through the worker pool (read, sha256, decode, transfer). commandLineMs include process start and writing the output file.',
+          'inference: the model input (224 × 224) through the worker pool (bareReducedCodecMs: the codec call alone at that level); decodedSize is what the reduced decode produced (a JPEG 2000 resolution level, or the area-averaged size for other encodings); fullDecodeInputMs is resightPoolMs plus display intensities and resize of the full frame. batch: analyseMany (decode in the pool overlapping inference in the host process, as `resight review` runs) with the bundled model, or decode + preprocess alone when no model is installed. bareCodecMs: the codec call alone on the frame bytes (WASM decode + copy out). resightInProcessMs: parse + decode + stored values + window, no worker. resightPoolMs: loadImage through the worker pool (read, sha256, decode, transfer). commandLineMs include process start and writing the output file.',
         results,
       },
       null,
