@@ -467,7 +467,18 @@ export const api = {
   /** Opens a file the user chose (Electron: from the open dialog; browser mode: a local path). */
   'studies.openFile': call(z.object({ path: FilePath }).strict(), ImageInfo),
   'studies.getFrame': call(
-    z.object({ imageId: ImageId, frame: z.number().int().nonnegative().default(0) }).strict(),
+    z
+      .object({
+        imageId: ImageId,
+        frame: z.number().int().nonnegative().default(0),
+        /**
+         * Decode only what a view this many pixels wide and high needs (a JPEG 2000 resolution level,
+         * or an area average of the full frame); the reply's width and height say what came. Absent:
+         * every pixel.
+         */
+        target: z.object({ width: z.number().int().min(1).max(65535), height: z.number().int().min(1).max(65535) }).strict().optional(),
+      })
+      .strict(),
     FrameData,
     true,
   ),

@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ResightError, type SampleEntry } from '../../preload/api';
-import { loadImage, type ImageCache } from '../imaging/load';
+import { ResightError, type FrameData, type SampleEntry } from '../../preload/api';
+import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
 import { tagTree } from '../imaging/tags';
 import type { LoadedImage } from '../imaging/types';
 import type { Store } from '../store/repositories';
@@ -53,6 +53,19 @@ export async function imageFor(deps: StudiesDeps, imageId: string): Promise<Load
   return image;
 }
 
+/** A frame decoded only as far as `target` needs, read from the file the open image came from. */
+async function reducedFrame(deps: StudiesDeps, imageId: string, frame: number, target: { width: number; height: number }): Promise<FrameData> {
+  const filePath = deps.cache.get(imageId)?.path ?? deps.store.imagePath(imageId);
+  if (!filePath) throw new ResightError('IMAGE_NOT_OPEN', 'That image is not open. Open it again from the study list.');
+  const reduced = await loadFrameForSize(filePath, target, { frame });
+  if (reduced.info.imageId !== imageId) throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
+  const { info, pixels } = reduced;
+  return {
+    meta: { imageId, frame, width: reduced.width, height: reduced.height, samplesPerPixel: info.samplesPerPixel, pixelDataType: info.pixelDataType },
+    data: new Uint8Array(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength),
+  };
+}
+
 export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame' | 'studies.tags'> {
   const open = async (filePath: string, reader: string) => {
     const image = await loadImage(filePath);
@@ -72,7 +85,8 @@ export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.list
       if (!path.isAbsolute(filePath)) throw new ResightError('INVALID_ARGUMENT', 'Give the full path of the file to open.');
       return open(path.normalize(filePath), ctx.reader);
     },
-    'studies.getFrame': async ({ imageId, frame }) => {
+    'studies.getFrame': async ({ imageId, frame, target }) => {
+      if (target) return reducedFrame(deps, imageId, frame, target);
       const image = await imageFor(deps, imageId);
       const pixels = image.frame(frame);
       const { info } = image;
