@@ -27,7 +27,7 @@ STUDIES = [
     ("cxr-nodule-16bit", "png16", 768, 768, ["nodule"], 3, "Solitary nodule, 16-bit greyscale PNG"),
     ("cxr-effusion-8bit", "png8", 1024, 880, ["effusion"], 4, "Pleural effusion, 8-bit PNG, portrait 880x1024"),
     ("cxr-normal-8bit", "png8", 512, 512, [], 5, "Normal chest, 8-bit PNG"),
-    ("cxr-opacity-nodule-8bit", "png8", 768, 768, ["opacity", "nodule"], 6, "Opacity and a nodule, 8-bit PNG"),
+    ("cxr-opacity-nodule-8bit", "png8", 768, 768, ["opacity", "nodule"], 700, "Opacity and a nodule, 8-bit PNG"),
     ("cxr-cardiomegaly-16bit", "png16", 640, 640, ["cardiomegaly"], 7, "Cardiomegaly, 16-bit greyscale PNG"),
 ]
 
