@@ -32,7 +32,9 @@ export const ModelCard = z.looseObject({
   outputs: z.object({ logits: z.string().min(1), features: z.string().min(1) }),
   cam: z.object({ weight: z.string().min(1), bias: z.string().min(1).optional() }),
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-  intendedUse: z.string().optional(),
+  intendedUse: z.string().max(2000).optional(),
+  /** The training scripts write snake_case; both spellings mean the same field. */
+  intended_use: z.string().max(2000).optional(),
   /** Weights not trained: the UI and CLI must say so plainly. */
   placeholder: z.boolean().default(false),
   /** One line the UI shows beside the findings. */
@@ -79,5 +81,11 @@ export function parseModelCard(raw: unknown, fileName: string): ModelCard {
 
 export function cardNotice(card: ModelCard): string {
   if (card.placeholder) return 'Untrained placeholder model (random weights): its findings mean nothing.';
-  return card.notice ?? 'Decision support only — not a diagnosis.';
+  if (card.notice) return card.notice;
+  const use = intendedUse(card);
+  return use ? use.charAt(0).toUpperCase() + use.slice(1) : 'Decision support only — not a diagnosis.';
+}
+
+export function intendedUse(card: ModelCard): string | undefined {
+  return card.intendedUse ?? card.intended_use;
 }

@@ -5,7 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type ModelSummary } from '../../preload/api';
-import { cardNotice, parseModelCard, type ModelCard } from './card';
+import { cardNotice, intendedUse, parseModelCard, type ModelCard } from './card';
 import { readOnnxInitializer } from './onnx-initializer';
 
 export interface LoadedModel {
@@ -92,7 +92,7 @@ export async function loadModel(cardPath: string): Promise<LoadedModel> {
       sha256,
       task: card.task,
       labels: card.labels.map((l) => ({ id: l.id, name: l.name, threshold: l.threshold ?? (card.task === 'multilabel' ? 0.5 : 1 / card.labels.length) })),
-      intendedUse: card.intendedUse ?? 'Decision support for image review.',
+      intendedUse: intendedUse(card) ?? 'Decision support for image review.',
       placeholder: card.placeholder,
       notice: cardNotice(card),
     },
