@@ -18,7 +18,8 @@ import path from 'node:path';
 const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? path.resolve(__dirname, '..', '..');
 const SIZE = Number(process.env.RESIGHT_BENCH_SIZE ?? 3000);
 const FRAMES = 120;
-const VIEWPORT = { width: 1440, height: 900 };
+const [vw, vh] = (process.env.RESIGHT_BENCH_VIEWPORT ?? '1440x900').split('x').map(Number);
+const VIEWPORT = { width: vw ?? 1440, height: vh ?? 900 };
 const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
 
 const quantile = (xs: number[], q: number): number => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayValue, isInverted, voiLinear, voiLinearExact, voiSigmoid } from './voi';
+import { applyVoi, displayValue, evalVoiAffine, isInverted, voiAffine, voiLinear, voiLinearExact, voiSigmoid, type VoiFunction } from './voi';
 
 // DICOM PS3.3 C.11.2.1.2.1, written out piecewise as the standard states it, as the reference.
 function standardLinear(x: number, c: number, w: number): number {
@@ -82,5 +82,24 @@ describe('isInverted', () => {
     expect(isInverted({ photometric: 'MONOCHROME2' })).toBe(false);
     expect(isInverted({ photometric: 'MONOCHROME2', presentationLutShape: 'INVERSE' })).toBe(true);
     expect(isInverted({ photometric: 'MONOCHROME1', presentationLutShape: 'INVERSE' })).toBe(true);
+  });
+});
+
+describe('voiAffine', () => {
+  it('equals the PS3.3 formulas with the modality LUT folded in', () => {
+    const cases: [VoiFunction, number, number, number, number][] = [
+      ['LINEAR', 1, -1024, 40, 400],
+      ['LINEAR', 2, 0, 2095, 3200],
+      ['LINEAR', 1, 0, 100, 1],
+      ['LINEAR', 1, 0, 100, 0.5],
+      ['LINEAR_EXACT', 0.5, 10, 300, 200],
+      ['SIGMOID', 1, -1024, 40, 400],
+    ];
+    for (const [fn, slope, intercept, center, width] of cases) {
+      const v = voiAffine(fn, slope, intercept, center, width);
+      for (const stored of [0, 50, 99, 99.5, 100, 100.5, 101, 500, 1064, 2000, 4095]) {
+        expect(evalVoiAffine(v, stored), `${fn} ${center}/${width} at ${stored}`).toBeCloseTo(applyVoi(fn, stored * slope + intercept, center, width), 9);
+      }
+    }
   });
 });

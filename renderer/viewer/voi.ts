@@ -44,6 +44,32 @@ export function displayValue(stored: number, p: DisplayParams): number {
   return p.invert ? 1 - y : y;
 }
 
+/**
+ * The VOI of a stored value as one multiply-add: y = clamp(a·x + b) ('linear'), a·x + b > 0
+ * ('step', LINEAR at width ≤ 1), or 1 / (1 + exp(a·x + b)) ('sigmoid'), with the modality LUT
+ * folded in. The shader runs this per pixel, so its cost is one fused multiply-add, not the formula.
+ */
+export interface VoiAffine {
+  shape: 'linear' | 'step' | 'sigmoid';
+  a: number;
+  b: number;
+}
+
+export function voiAffine(fn: VoiFunction, slope: number, intercept: number, center: number, width: number): VoiAffine {
+  if (fn === 'SIGMOID') return { shape: 'sigmoid', a: (-4 * slope) / width, b: (-4 * (intercept - center)) / width };
+  if (fn === 'LINEAR_EXACT') return { shape: 'linear', a: slope / width, b: (intercept - center) / width + 0.5 };
+  if (width <= 1) return { shape: 'step', a: slope, b: intercept - (center - 0.5) };
+  return { shape: 'linear', a: slope / (width - 1), b: (intercept - (center - 0.5)) / (width - 1) + 0.5 };
+}
+
+/** Evaluates a VoiAffine as the shader does (tests hold it to applyVoi). */
+export function evalVoiAffine(v: VoiAffine, stored: number): number {
+  const t = v.a * stored + v.b;
+  if (v.shape === 'sigmoid') return 1 / (1 + Math.exp(t));
+  if (v.shape === 'step') return t > 0 ? 1 : 0;
+  return clamp01(t);
+}
+
 /** Inverted once for MONOCHROME1 or INVERSE, never twice (PS3.3 C.8.11.6.1.2). */
 export function isInverted(info: Pick<ImageInfo, 'photometric' | 'storedPhotometric' | 'presentationLutShape'>): boolean {
   const photometric = (info.storedPhotometric ?? info.photometric).trim().toUpperCase();

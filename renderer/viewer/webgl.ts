@@ -7,10 +7,10 @@ import { ApiError } from '../api/errors';
 import { buildRamp, COLORMAPS, RAMP_SIZE, type Colormap } from './colormap';
 import type { ViewImage } from './pixels';
 import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
-import type { VoiFunction } from './voi';
+import { voiAffine, type VoiAffine } from './voi';
 
 /** Order matches u_voiFn in the shader. */
-const VOI_FUNCTIONS: readonly VoiFunction[] = ['LINEAR', 'LINEAR_EXACT', 'SIGMOID'];
+const VOI_SHAPES: readonly VoiAffine['shape'][] = ['linear', 'step', 'sigmoid'];
 
 /** Width, in CAM units, of the fade-in just above the threshold. */
 const EDGE = '0.04';
@@ -37,11 +37,9 @@ out vec4 outColor;
 
 uniform sampler2D u_image;   // R32F stored values, or RGBA8 colour
 uniform bool u_rgb;
-uniform float u_slope;
-uniform float u_intercept;
-uniform float u_center;
-uniform float u_width;
-uniform int u_voiFn;         // 0 LINEAR, 1 LINEAR_EXACT, 2 SIGMOID
+uniform float u_voiA;         // VOI with the modality LUT folded in: see voiAffine in voi.ts
+uniform float u_voiB;
+uniform int u_voiFn;         // 0 clamped line, 1 step, 2 sigmoid
 uniform bool u_invert;
 
 uniform sampler2D u_cam;     // R32F, values 0..1, fetched by texel
@@ -54,12 +52,13 @@ uniform float u_opacity;
 uniform float u_threshold;
 uniform bool u_contour;
 
-// DICOM PS3.3 C.11.2.1.2.1 and C.11.2.1.3; LINEAR's width 1 is a threshold.
+// DICOM PS3.3 C.11.2.1.2.1 and C.11.2.1.3 of a stored value, as one multiply-add; LINEAR's width
+// 1 is a threshold. Software rasterisers (SwiftShader) pay per instruction here, per pixel.
 float voi(float x) {
-  if (u_voiFn == 2) return 1.0 / (1.0 + exp(-4.0 * (x - u_center) / u_width));
-  if (u_voiFn == 1) return clamp((x - u_center) / u_width + 0.5, 0.0, 1.0);
-  if (u_width <= 1.0) return x <= u_center - 0.5 ? 0.0 : 1.0;
-  return clamp((x - (u_center - 0.5)) / (u_width - 1.0) + 0.5, 0.0, 1.0);
+  float t = x * u_voiA + u_voiB;
+  if (u_voiFn == 2) return 1.0 / (1.0 + exp(t));
+  if (u_voiFn == 1) return t > 0.0 ? 1.0 : 0.0;
+  return clamp(t, 0.0, 1.0);
 }
 
 // Bilinear with texel centres at (i + 0.5) / n, edges clamped: the usual half-pixel resize.
@@ -78,19 +77,22 @@ float camAt(vec2 uv) {
 }
 
 void main() {
+  // Nearest texel by hand: the same texel NEAREST filtering picks, without the sampler's work.
+  ivec2 size = textureSize(u_image, 0);
+  ivec2 texel = min(ivec2(v_uv * vec2(size)), size - 1);
   vec3 color;
   if (u_rgb) {
-    vec3 c = texture(u_image, v_uv).rgb * 255.0;
+    vec3 c = texelFetch(u_image, texel, 0).rgb * 255.0;
     color = vec3(voi(c.r), voi(c.g), voi(c.b));
   } else {
-    float y = voi(texture(u_image, v_uv).r * u_slope + u_intercept);
+    float y = voi(texelFetch(u_image, texel, 0).r);
     color = vec3(u_invert ? 1.0 - y : y);
   }
-  // Where this image point falls on the CAM grid (which may extend over letterbox padding).
-  vec2 camUv = (v_uv * u_imageSize - u_camExtent.xy) / (u_camExtent.zw - u_camExtent.xy);
-  bool onCam = all(greaterThanEqual(camUv, vec2(0.0))) && all(lessThanEqual(camUv, vec2(1.0)));
   // The map is sampled only while shown (a uniform branch: a hidden heatmap costs nothing).
   if (u_showCam) {
+    // Where this image point falls on the CAM grid (which may extend over letterbox padding).
+    vec2 camUv = (v_uv * u_imageSize - u_camExtent.xy) / (u_camExtent.zw - u_camExtent.xy);
+    bool onCam = all(greaterThanEqual(camUv, vec2(0.0))) && all(lessThanEqual(camUv, vec2(1.0)));
     float v = camAt(clamp(camUv, 0.0, 1.0));
     if (u_contour) {
       // fwidth under a uniform condition only: derivatives need the neighbours to run it too.
@@ -116,10 +118,8 @@ const UNIFORMS = [
   'u_matrix',
   'u_image',
   'u_rgb',
-  'u_slope',
-  'u_intercept',
-  'u_center',
-  'u_width',
+  'u_voiA',
+  'u_voiB',
   'u_voiFn',
   'u_invert',
   'u_cam',
@@ -335,11 +335,12 @@ export class WebGLRenderer implements ImageRenderer {
     gl.bindTexture(gl.TEXTURE_2D, this.textureFor(Math.hypot(p.transform.a, p.transform.b)));
     gl.uniform1i(loc.u_image, 0);
     gl.uniform1i(loc.u_rgb, image.kind === 'rgb' ? 1 : 0);
-    gl.uniform1f(loc.u_slope, p.display.slope);
-    gl.uniform1f(loc.u_intercept, p.display.intercept);
-    gl.uniform1f(loc.u_center, p.display.center);
-    gl.uniform1f(loc.u_width, p.display.width);
-    gl.uniform1i(loc.u_voiFn, VOI_FUNCTIONS.indexOf(p.display.voiFunction));
+    // Colour samples take the window on their 0..255 values, with no modality LUT.
+    const dp = p.display;
+    const voi = image.kind === 'rgb' ? voiAffine(dp.voiFunction, 1, 0, dp.center, dp.width) : voiAffine(dp.voiFunction, dp.slope, dp.intercept, dp.center, dp.width);
+    gl.uniform1f(loc.u_voiA, voi.a);
+    gl.uniform1f(loc.u_voiB, voi.b);
+    gl.uniform1i(loc.u_voiFn, VOI_SHAPES.indexOf(voi.shape));
     gl.uniform1i(loc.u_invert, p.display.invert ? 1 : 0);
 
     const showCam = p.overlay.visible && cam !== null && gpu.cam !== null;
