@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFrameForSize } from '../imaging/load';
 import { hostEntry, modelsDir, samplesDir } from '../testing/fixtures';
-import { analyseMany } from './batch';
+import { analyseMany, decodeTargetFor } from './batch';
 import { HostClient } from './host/client';
 import { forkSpawner } from './host/fork';
 import { ModelRegistry } from './registry';
@@ -28,7 +28,7 @@ describe('batch inference', () => {
     expect(items.map((i) => i.file)).toEqual(files);
     expect(items[1]!.error?.code).toBe('UNSUPPORTED_FORMAT');
     // The batch decodes for the model's input size; one-by-one through the same decode must agree.
-    const target = { width: model.card.input.width, height: model.card.input.height };
+    const target = decodeTargetFor(model.card);
     const [single] = await runBatch(client, model, [modelInput(model, await loadFrameForSize(samples[1]!, target), 0)], settings);
     const batched = items[2]!.analysis!;
     batched.logits.forEach((v, i) => expect(v).toBeCloseTo(single!.logits[i]!, 4));

@@ -23,9 +23,19 @@ export function batchSizeFor(provider: string): number {
 /** 'reduced' decodes only what the model's input size needs; 'full' every pixel (for comparison runs). */
 export type BatchDecode = 'reduced' | 'full';
 
+/**
+ * The size to decode for a model's input: twice the input on each axis. Resampling a resolution
+ * level only just above the input size twice over (wavelet, then area average) moved the bundled
+ * model's probabilities by up to 0.018 on the samples; with the level at least twice the input the
+ * final area average dominates and the result follows the full decode.
+ */
+export function decodeTargetFor(card: LoadedModel['card']): { width: number; height: number } {
+  return { width: 2 * card.input.width, height: 2 * card.input.height };
+}
+
 async function prepare(model: LoadedModel, files: string[], decode: BatchDecode): Promise<Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }>> {
   const out: Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }> = [];
-  const target = { width: model.card.input.width, height: model.card.input.height };
+  const target = decodeTargetFor(model.card);
   for (const file of files) {
     try {
       const image = decode === 'full' ? await loadImage(file) : await loadFrameForSize(file, target);
