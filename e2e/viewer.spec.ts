@@ -312,6 +312,8 @@ test('heatmap: toggle, opacity, method chooser; the model badge names the provid
   await page.screenshot({ path: join(SHOTS, 'viewer-eigencam-contour.png') });
   await page.getByTestId('layout').selectOption('methods');
   await expect(page.getByTestId('image-canvas-2')).toHaveAttribute('data-heatmap', 'shown');
+  // The right pane shows another method than the left one.
+  await expect(page.getByTestId('heatmap-label-2')).toContainText('Grad-CAM');
   await page.screenshot({ path: join(SHOTS, 'viewer-two-methods.png') });
 });
 

@@ -164,14 +164,18 @@ export const useFindings = create<FindingsState>()((set, get) => {
     setMethod: async (method) => {
       set({ method });
       await loadCam();
+      void get().refreshCompare();
     },
     setCompareMethod: async (compareMethod) => {
       set({ compareMethod });
       await get().refreshCompare();
     },
     refreshCompare: async () => {
+      if (useViewport.getState().layout !== 'methods') return;
+      // Two views of the same method compare nothing: the right one takes another.
+      if (get().compareMethod === get().method) set({ compareMethod: get().method === 'gradcam' ? 'eigencam' : 'gradcam' });
       const { result, selectedLabelId: labelId, compareMethod, compareCam } = get();
-      if (!result || !labelId || useViewport.getState().layout !== 'methods') return;
+      if (!result || !labelId) return;
       if (compareCam?.labelId === labelId && compareCam.method === compareMethod) return;
       try {
         // Occlusion's progress belongs to the main view; the comparison waits quietly.
