@@ -92,16 +92,16 @@ export function decodesReduced(h: DicomHeader): boolean {
 
 /**
  * One frame's stored values at the smallest resolution level covering `target` (JPEG 2000 and
- * HTJ2K; `level` true); other encodings, and codestreams that refuse the reduced decode, come back
- * in full for the caller to shrink.
+ * HTJ2K; `level` says how many were skipped); other encodings, and codestreams that refuse the
+ * reduced decode, come back in full (level 0) for the caller to shrink.
  */
 export async function decodeStoredForSize(
   parsed: ParsedFile,
   index: number,
   target: TargetSize,
-): Promise<{ stored: StoredArray; width: number; height: number; level: boolean }> {
+): Promise<{ stored: StoredArray; width: number; height: number; level: number }> {
   const h = parsed.header;
-  const full = async () => ({ stored: await decodeStored(parsed, index), width: h.columns, height: h.rows, level: false });
+  const full = async () => ({ stored: await decodeStored(parsed, index), width: h.columns, height: h.rows, level: 0 });
   if (!decodesReduced(h)) return full();
   if (index < 0 || index >= h.frames) throw new ResightError('NOT_FOUND', `This image has ${h.frames} frame(s); frame ${index + 1} does not exist.`);
   const encoded = parsed.encodedFrame(index);
@@ -119,7 +119,7 @@ export async function decodeStoredForSize(
   const bytesPerSample = h.bitsAllocated <= 8 ? 1 : h.bitsAllocated / 8;
   if (out.components !== h.samplesPerPixel || out.bytesPerSample > bytesPerSample || out.width > h.columns || out.height > h.rows) throw lengthMismatch();
   const stored = storedValues({ ...h, rows: out.height, columns: out.width }, out.bytes, out.bytesPerSample, false, out.signed, out.bits);
-  return { stored, width: out.width, height: out.height, level: true };
+  return { stored, width: out.width, height: out.height, level: Math.round(Math.log2(h.columns / out.width)) };
 }
 
 /** Decodes one frame to stored values, samples interleaved. */

@@ -4,7 +4,7 @@ import { ResightError, type ImageInfo, type VoiWindow } from '../../preload/api'
 import { parseDicomFile } from './dicom';
 import type { TargetSize } from './codecs';
 import { assertSupported, decodedBytes, decodeStored, decodeStoredForSize, isColour, pixelDataType, toRgb8 } from './decode';
-import { areaAverage, coverSize } from './reduce';
+import { areaAverage, centreLevel, coverSize } from './reduce';
 import type { DicomHeader, StoredArray } from './types';
 import { lutLookup, paddingTest, windowFromHistogram } from './voi';
 
@@ -113,7 +113,7 @@ export async function decodeDicomForSize(bytes: Uint8Array, target: TargetSize, 
   const at = { ...h, rows: height, columns: width };
   const display = isColour(h) ? toRgb8(at, stored) : stored;
   const info = imageInfo(h, stored);
-  if (level) return { header: h, info, frame, width, height, pixels: display };
+  if (level > 0) return { header: h, info, frame, width, height, pixels: centreLevel(display, width, height, isColour(h) ? 3 : 1, level) };
   const size = coverSize(width, height, target);
   const pixels = size.width === width && size.height === height ? display : areaAverage(display, width, height, isColour(h) ? 3 : 1, size.width, size.height);
   return { header: h, info, frame, width: size.width, height: size.height, pixels };

@@ -66,3 +66,30 @@ export function areaAverage(src: StoredArray, sw: number, sh: number, samples: n
   }
   return out;
 }
+
+/**
+ * A JPEG 2000 resolution level's samples sit where the level's first full-resolution pixel sits,
+ * not at the centre of the 2^level × 2^level block each stands for: resamples them (bilinear, by
+ * (2^level − 1) / 2^(level+1) of a sample on each axis) so sample n describes block n, as an area
+ * average would. Without it the bundled model moved by up to 0.025 against the full decode.
+ */
+export function centreLevel(src: StoredArray, w: number, h: number, samples: number, level: number): StoredArray {
+  if (level <= 0) return src;
+  const d = (2 ** level - 1) / 2 ** (level + 1);
+  const out = new (src.constructor as new (n: number) => StoredArray)(src.length);
+  const round = !(out instanceof Float32Array);
+  for (let y = 0; y < h; y++) {
+    const r0 = y * w;
+    const r1 = Math.min(h - 1, y + 1) * w;
+    for (let x = 0; x < w; x++) {
+      const x1 = Math.min(w - 1, x + 1);
+      for (let c = 0; c < samples; c++) {
+        const top = src[(r0 + x) * samples + c]! * (1 - d) + src[(r0 + x1) * samples + c]! * d;
+        const bottom = src[(r1 + x) * samples + c]! * (1 - d) + src[(r1 + x1) * samples + c]! * d;
+        const v = top * (1 - d) + bottom * d;
+        out[(r0 + x) * samples + c] = round ? Math.round(v) : v;
+      }
+    }
+  }
+  return out;
+}

@@ -1,9 +1,6 @@
 // Runs in tests. The model fed from a reduced-resolution JPEG 2000 decode agrees with the model fed
-// from the full decode plus resize, on every sample transcoded to JPEG 2000 by GDCM (within 0.01),
-// and its CAM geometry still refers to the full image's pixels. A large noisy phantom exercises a
-// skipped level; there the bundled model moved by 0.025 (open: the wavelet's low band keeps more
-// fine texture than an area average), so it is held to a looser bound that still catches a wrong
-// level, layout or scale.
+// from the full decode plus resize within 0.01, on every sample transcoded to JPEG 2000 by GDCM and
+// on a large phantom radiograph, and its CAM geometry still refers to the full image's pixels.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -79,7 +76,6 @@ describe('model input from a reduced JPEG 2000 decode', () => {
     const model = await new ModelRegistry([modelsDir]).active();
     const target = decodeTargetFor(model.card);
     const inputs: ModelInput[] = [];
-    const phantom: boolean[] = [];
     let skipped = 0;
     for (const file of j2kFiles) {
       const full = await loadImage(file);
@@ -99,18 +95,15 @@ describe('model input from a reduced JPEG 2000 decode', () => {
         [extent.x0, extent.y0, extent.x1 - full.info.width, extent.y1 - full.info.height].forEach((v) => expect(v).toBeCloseTo(0, 6));
       }
       inputs.push(a, b);
-      phantom.push(file.endsWith('big.j2k.dcm'));
     }
     expect(skipped).toBeGreaterThanOrEqual(1);
     const analyses = await runBatch(engine, model, inputs, { provider: 'cpu', threads: 1 });
-    const worst = [0, 0];
+    let worst = 0;
     for (let i = 0; i < analyses.length; i += 2) {
       const full = analyses[i]!.findings;
       const reduced = analyses[i + 1]!.findings;
-      const j = phantom[i / 2] ? 1 : 0;
-      full.forEach((f, k) => (worst[j] = Math.max(worst[j]!, Math.abs(f.probability - reduced[k]!.probability))));
+      full.forEach((f, k) => (worst = Math.max(worst, Math.abs(f.probability - reduced[k]!.probability))));
     }
-    expect(worst[0]).toBeLessThanOrEqual(0.01);
-    expect(worst[1]).toBeLessThanOrEqual(0.05);
+    expect(worst).toBeLessThanOrEqual(0.01);
   });
 });
