@@ -68,34 +68,34 @@ def methods(A, G):
     }
 
 
+def write(model_path, fixtures_dir):
+    """Writes cam-methods-reference.json for the inputs of gradcam-reference.json in fixtures_dir."""
+    model, meta = evaluate.load_model(model_path)
+    with open(os.path.join(fixtures_dir, "gradcam-reference.json")) as f:
+        gradcam = json.load(f)
+    cases = []
+    for fx in gradcam["fixtures"]:
+        x = torch.from_numpy(np.fromfile(os.path.join(fixtures_dir, fx["input"]), "<f4").reshape(fx["input_dims"]))
+        maps = {}
+        for c, label in enumerate(meta["labels"]):
+            A, G = activations_and_gradient(model, x, c)
+            maps[label] = {m: [[round(float(v), 7) for v in row] for row in cam] for m, cam in methods(A, G).items()}
+        cases.append({"input": fx["input"], "maps": maps})
+    out = {"model": gradcam["model"], "labels": meta["labels"], "definitions": __doc__, "cases": cases}
+    path = os.path.join(fixtures_dir, "cam-methods-reference.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "resnet18-cxr-phantom.onnx"))
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "models", "fixtures"))
     a = ap.parse_args()
     torch.set_num_threads(2)
-    model, meta = evaluate.load_model(a.model)
-    with open(os.path.join(a.fixtures, "gradcam-reference.json")) as f:
-        gradcam = json.load(f)
-    cases = []
-    for fx in gradcam["fixtures"]:
-        x = torch.from_numpy(np.fromfile(os.path.join(a.fixtures, fx["input"]), "<f4").reshape(fx["input_dims"]))
-        maps = {}
-        for c, label in enumerate(meta["labels"]):
-            A, G = activations_and_gradient(model, x, c)
-            maps[label] = {m: [[round(float(v), 7) for v in row] for row in cam] for m, cam in methods(A, G).items()}
-        cases.append({"input": fx["input"], "maps": maps})
-    out = {
-        "model": gradcam["model"],
-        "labels": meta["labels"],
-        "definitions": __doc__,
-        "cases": cases,
-    }
-    path = os.path.join(a.fixtures, "cam-methods-reference.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
-    print(f"wrote {path}")
+    print(f"wrote {write(a.model, a.fixtures)}")
 
 
 if __name__ == "__main__":

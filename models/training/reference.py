@@ -18,6 +18,7 @@ import os
 import numpy as np
 import torch
 
+import cam_reference
 import data
 import evaluate
 
@@ -95,6 +96,8 @@ def main():
         json.dump(out, f, indent=1)
         f.write("\n")
     print(f"wrote {path} with {len(fixtures)} fixtures")
+    # The other CAM methods' references belong to the same model and inputs: keep them in step.
+    print(f"wrote {cam_reference.write(a.model, a.out)}")
 
 
 if __name__ == "__main__":
