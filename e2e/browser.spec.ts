@@ -2,64 +2,11 @@
 // on a fresh data folder, drives Debian's Chromium through the UI, and checks what a reader sees:
 // pixels on the canvas, findings, the heatmap, and feedback that survives a reload and a restart.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { join } from 'node:path';
 import { TOKEN_HEADER, type ModelSummary, type SampleEntry } from '../preload/api';
-
-const ROOT = resolve(__dirname, '..');
-const SERVER_ENTRY = join(ROOT, 'dist/server/web.cjs');
-const SHOTS = join(ROOT, 'e2e/screenshots');
-const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+))/;
-
-interface Server {
-  url: string;
-  origin: string;
-  token: string;
-  stop(): Promise<void>;
-}
-
-function startServer(dataDir: string): Promise<Server> {
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
-  const proc: ChildProcess = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', '--data-dir', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-  };
-  let output = '';
-  return new Promise<Server>((resolveServer, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`the server printed no URL within 60 s; it said:\n${output.slice(-2000)}`));
-    }, 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const m = URL_LINE.exec(output);
-      if (!m) return;
-      clearTimeout(timer);
-      const [, url, port, token] = m as unknown as [string, string, string, string];
-      resolveServer({ url, origin: `http://127.0.0.1:${port}`, token, stop });
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before printing its URL:\n${output.slice(-2000)}`));
-    });
-  });
-}
+import { canvasPixels, changedFraction, SHOTS, startServer, type Pixels, type Server } from './support';
 
 async function callApi<T>(server: Server, method: string, input: unknown = {}): Promise<T> {
   const res = await fetch(`${server.origin}/api/${method}`, {
@@ -70,18 +17,6 @@ async function callApi<T>(server: Server, method: string, input: unknown = {}): 
   const envelope = (await res.json()) as { ok: boolean; value?: T; error?: { message: string } };
   if (!envelope.ok) throw new Error(`${method}: ${envelope.error?.message ?? 'failed'}`);
   return envelope.value as T;
-}
-
-interface Pixels {
-  data: Buffer;
-  width: number;
-  height: number;
-}
-
-async function canvasPixels(canvas: Locator, name?: string): Promise<Pixels> {
-  const png = await canvas.screenshot(name ? { path: join(SHOTS, name) } : {});
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
 }
 
 /** Standard deviation of luminance and the number of distinct colours. */
@@ -101,21 +36,6 @@ function pixelSummary(p: Pixels): { std: number; colours: number } {
   }
   const mean = sum / n;
   return { std: Math.sqrt(Math.max(0, sumSq / n - mean * mean)), colours: colours.size };
-}
-
-/** Fraction of pixels whose colour differs by more than a few levels in any channel. */
-function changedFraction(a: Pixels, b: Pixels): number {
-  expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let changed = 0;
-  for (let i = 0; i < a.width * a.height; i++) {
-    for (let c = 0; c < 3; c++) {
-      if (Math.abs((a.data[i * 3 + c] as number) - (b.data[i * 3 + c] as number)) > 3) {
-        changed++;
-        break;
-      }
-    }
-  }
-  return changed / (a.width * a.height);
 }
 
 async function openSample(page: Page, name: string): Promise<Locator> {

@@ -2,57 +2,11 @@
 // agrees, disagrees and signs; an annotator labels three cases with the keyboard only and draws a
 // box; a second annotator labels the same cases; kappa and the adjudication queue appear, the
 // adjudicator records a final label; after a server restart all of it is still there.
-// RESIGHT_E2E_APP_ROOT points at another app root (dist/, assets/, models/) when the bundled
-// model is not in this checkout yet.
 import { expect, test, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const ROOT = resolve(process.env.RESIGHT_E2E_APP_ROOT ?? join(__dirname, '..'));
-const SERVER_ENTRY = join(ROOT, 'dist/server/web.cjs');
-const SHOTS = join(__dirname, 'screenshots');
-const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
-
-interface Server {
-  url: string;
-  stop(): Promise<void>;
-}
-
-function startServer(dataDir: string): Promise<Server> {
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
-  const proc = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-  };
-  let output = '';
-  return new Promise<Server>((ok, fail) => {
-    const timer = setTimeout(() => {
-      void stop();
-      fail(new Error(`the server printed no URL within 60 s:\n${output.slice(-2000)}`));
-    }, 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const m = URL_LINE.exec(output);
-      if (!m) return;
-      clearTimeout(timer);
-      ok({ url: m[1]!, stop });
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`the server exited (${code}) before printing its URL:\n${output.slice(-2000)}`));
-    });
-  });
-}
+import { join } from 'node:path';
+import { SHOTS, startServer } from './support';
 
 async function addReader(page: Page, name: string, role: 'clinician' | 'annotator' | 'researcher') {
   await page.getByTestId('reader-add').click();

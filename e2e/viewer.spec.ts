@@ -3,90 +3,27 @@
 // window/level by drag, the heatmap and its opacity, zoom and pan, a calibrated length, and a
 // multi-frame stack scrolled with the wheel. Screenshots go to e2e/screenshots/.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
+import { APP_ROOT, canvasPixels, changedFraction, SHOTS, startServer, type Pixels, type Server } from './support';
 
-const ROOT = resolve(__dirname, '..');
-/** Where dist/, assets/ and models/ are found; a copy elsewhere can bring its own models. */
-const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? ROOT;
-const SERVER_ENTRY = join(APP_ROOT, 'dist/server/web.cjs');
 const CLI = join(APP_ROOT, 'dist/cli/resight.cjs');
-const SHOTS = join(ROOT, 'e2e/screenshots');
-const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
 const CR = 'cxr-cardiomegaly-effusion-cr.dcm';
 /** The CR sample's Imager Pixel Spacing (mm), as written in the file. */
 const CR_SPACING_MM = 0.671875;
 const CR_SIZE = 640;
 
-interface Pixels {
-  data: Buffer;
-  width: number;
-  height: number;
-}
-
-let server: { url: string; stop(): Promise<void> };
+let server: Server;
 let work: string;
-
-function startServer(dataDir: string): Promise<typeof server> {
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first.`);
-  const proc: ChildProcess = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', '--data-dir', dataDir], { cwd: APP_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      await exited;
-    }
-  };
-  let output = '';
-  return new Promise((resolveServer, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`the server printed no URL within 60 s:\n${output.slice(-2000)}`));
-    }, 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const m = URL_LINE.exec(output);
-      if (!m) return;
-      clearTimeout(timer);
-      resolveServer({ url: m[1] as string, stop });
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}):\n${output.slice(-2000)}`));
-    });
-  });
-}
-
-async function canvasPixels(canvas: Locator, name?: string): Promise<Pixels> {
-  const png = await canvas.screenshot(name ? { path: join(SHOTS, name) } : {});
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
 
 /** The canvas's own pixels (its drawing buffer, device pixels), not a screenshot of the page. */
 async function drawingBuffer(canvas: Locator): Promise<Pixels> {
   const url = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL('image/png'));
   const { data, info } = await sharp(Buffer.from(url.split(',')[1] as string, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
-}
-
-function changedFraction(a: Pixels, b: Pixels): number {
-  expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let changed = 0;
-  for (let i = 0; i < a.width * a.height; i++) {
-    for (let c = 0; c < 3; c++) {
-      if (Math.abs((a.data[i * 3 + c] as number) - (b.data[i * 3 + c] as number)) > 3) {
-        changed++;
-        break;
-      }
-    }
-  }
-  return changed / (a.width * a.height);
 }
 
 /** The fitted image's place on a canvas of this size (square pixels, zoom 1): scale and offset. */
@@ -320,7 +257,7 @@ test('heatmap: toggle, opacity, method chooser; the model badge names the provid
 test('multi-frame stack: the wheel and the arrow keys scroll frames', async ({ page }) => {
   const dir = join(work, 'fixtures');
   mkdirSync(dir, { recursive: true });
-  execFileSync('/usr/bin/python3', [join(ROOT, 'main/imaging/testdata/fixtures.py'), 'make', dir]);
+  execFileSync('/usr/bin/python3', [join(__dirname, '..', 'main/imaging/testdata/fixtures.py'), 'make', dir]);
   await page.goto(server.url);
   await page.getByLabel('File on this computer').fill(join(dir, 'multi.dcm'));
   await page.getByLabel('File on this computer').press('Enter');
