@@ -126,3 +126,30 @@ def load_stack(paths, size, cache_dir=None):
 def stack_to_float(batch):
     """int16-coded stack slice -> float32 display values in [0, 1]."""
     return (batch.to(torch.float32) + 32768) / 65535
+
+
+def load_mask_stack(paths, size, cache_dir=None):
+    """Bit-packed mask PNGs (bit i = label i) resized to size x size: uint8 [N, size, size].
+
+    Each label's plane is resized bilinearly like the image and kept where it is >= 0.5.
+    """
+    key = hashlib.sha256(("\n".join(paths) + f"|{size}|masks").encode()).hexdigest()[:16]
+    cache = os.path.join(cache_dir, f"masks-{size}-{key}.pt") if cache_dir else None
+    if cache and os.path.exists(cache):
+        return torch.load(cache)
+    out = torch.zeros((len(paths), size, size), dtype=torch.uint8)
+    for i, p in enumerate(paths):
+        packed = torch.from_numpy(np.asarray(Image.open(p), np.uint8).astype(np.int64))
+        bits = torch.stack([(packed >> c) & 1 for c in range(8)]).float()
+        planes = (resize(bits, size) >= 0.5).to(torch.uint8)
+        out[i] = sum(planes[c] << c for c in range(8))
+    if cache:
+        os.makedirs(cache_dir, exist_ok=True)
+        torch.save(out, cache + ".tmp")
+        os.replace(cache + ".tmp", cache)
+    return out
+
+
+def unpack_masks(packed, count):
+    """uint8 [N, H, W] -> float [N, count, H, W] with plane c = bit c."""
+    return torch.stack([(packed >> c) & 1 for c in range(count)], 1).float()

@@ -97,7 +97,8 @@ def training_summary(logs, datasets, task):
         seconds += h["trained_seconds"]
         stages.append({"size": h["meta"]["size"], "epochs": args["epochs"], "batch_size": args["batch_size"],
                        "lr": args["lr"], "weight_decay": args["weight_decay"], "augment": args["augment"],
-                       "class_weighting": args["class_weighting"], "train_seconds": round(h["trained_seconds"]),
+                       "class_weighting": args["class_weighting"], "cam_loss": args.get("cam_loss", 0.0),
+                       "train_seconds": round(h["trained_seconds"]),
                        "final_validation": h["history"][-1] if h["history"] else None})
     info = {"optimizer": "AdamW, linear warm-up then cosine decay", "loss": "binary cross-entropy" if task == "multilabel" else "softmax cross-entropy",
             "stages": stages, "train_minutes": round(seconds / 60, 1),

@@ -51,6 +51,11 @@ def parse_args(argv=None):
     ap.add_argument("--class-weighting", choices=["none", "balanced"], default="none",
                     help="balanced: positive weight neg/pos per label (multilabel) or inverse class frequency")
     ap.add_argument("--augment", choices=["none", "light"], default="light")
+    ap.add_argument("--masks", help="multilabel: folder of bit-packed mask PNGs named like the images "
+                                    "(phantoms.py masks/); enables --cam-loss")
+    ap.add_argument("--cam-loss", type=float, default=0.0,
+                    help="weight of a localization term: the share of a positive label's Grad-CAM outside "
+                         "the feature cells its mask touches (needs --masks)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (ignored on CUDA)")
     ap.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints")
@@ -77,8 +82,11 @@ def load_split(a, csv_path, images, folders, labels, cache_dir, limit=None):
     return data.load_stack(paths, a.size, cache_dir), torch.from_numpy(y), classes, "multiclass"
 
 
-def augment(x, gen):
-    """Per-image exposure jitter, small shift/zoom and detector noise on [N, 1, H, W] display values."""
+def augment(x, gen, masks=None):
+    """Per-image exposure jitter, small shift/zoom and detector noise on [N, 1, H, W] display values.
+
+    `masks` [N, C, H, W] float, if given, get the same shift/zoom; returns (x, masks) then.
+    """
     n = x.shape[0]
     r = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
     gamma = torch.exp((r(n, 1, 1, 1) - 0.5) * 0.5)
@@ -92,7 +100,18 @@ def augment(x, gen):
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     x = x + torch.randn(x.shape, generator=gen) * (0.02 * r(n, 1, 1, 1))
-    return x.clamp(0, 1)
+    if masks is None:
+        return x.clamp(0, 1)
+    return x.clamp(0, 1), F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def cam_outside_fraction(features, weight, cover, y):
+    """Share of each positive label's closed-form Grad-CAM that falls in feature cells not touching
+    its ground-truth mask, averaged over positives with a mask (0 when there are none)."""
+    cam = F.relu(torch.einsum("nkhw,ck->nchw", features, weight))
+    outside = (cam * (1 - cover)).sum((2, 3)) / (cam.sum((2, 3)) + 1e-6)
+    use = (y > 0.5) & (cover.sum((2, 3)) > 0)
+    return outside[use].mean() if use.any() else features.sum() * 0
 
 
 def loss_fn(task, logits, y, weight):
@@ -141,6 +160,12 @@ def main(argv=None):
         n_val = max(1, int(len(perm) * a.val_split))
         x_val, y_val = x_train[perm[:n_val]], y_train[perm[:n_val]]
         x_train, y_train = x_train[perm[n_val:]], y_train[perm[n_val:]]
+    m_train = None
+    if a.masks and a.cam_loss > 0:
+        names, _, _ = data.read_labels_csv(a.csv, labels)
+        m_train = data.load_mask_stack([os.path.join(a.masks, n) for n in names][:a.limit], a.size, cache_dir)
+        if not (a.val_csv or a.val_folders):
+            m_train = m_train[perm[n_val:]]
     print(f"{task}: {len(x_train)} training, {len(x_val)} validation images, labels {labels}, "
           f"{a.size}px on {device}", flush=True)
 
@@ -200,12 +225,17 @@ def main(argv=None):
             t0 = time.time()
             idx = order[b * a.batch_size:(b + 1) * a.batch_size]
             x = data.stack_to_float(x_train[idx])
+            m = data.unpack_masks(m_train[idx], len(labels)) if m_train is not None else None
             if a.augment == "light":
-                x = augment(x, aug_gen)
+                x, m = augment(x, aug_gen, m) if m is not None else (augment(x, aug_gen), None)
             x = data.normalize(x).to(device).contiguous(memory_format=torch.channels_last)
             y = y_train[idx].to(device)
-            logits, _ = model(x)
+            logits, features = model(x)
             loss = loss_fn(task, logits, y, weight)
+            if m is not None:
+                # A feature cell "touches" a finding when >= 2 % of it is covered by the mask.
+                cover = (F.adaptive_avg_pool2d(m, features.shape[-2:]) >= 0.02).float().to(device)
+                loss = loss + a.cam_loss * cam_outside_fraction(features, model.fc.weight, cover, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
