@@ -1,4 +1,5 @@
-"""Smoke test of the training pipeline: phantoms -> 2 training steps -> ONNX export -> card.
+"""Smoke test of the training pipeline: phantoms -> 2 training steps (with the localization term)
+-> ONNX export -> card.
 
 Run from the repository root: /usr/bin/python3 -m unittest discover -s models/training/tests -v
 """
@@ -36,7 +37,8 @@ class PipelineSmokeTest(unittest.TestCase):
         cls.run_dir = os.path.join(root, "run")
         train.main(["--csv", os.path.join(cls.data_dir, "labels.csv"), "--images", os.path.join(cls.data_dir, "images"),
                     "--size", "64", "--batch-size", "8", "--epochs", "1", "--max-steps", "2", "--warmup-steps", "1",
-                    "--val-split", "0.25", "--out", cls.run_dir])
+                    "--val-split", "0.25", "--masks", os.path.join(cls.data_dir, "masks"), "--cam-loss", "0.5",
+                    "--out", cls.run_dir])
         cls.out_dir = os.path.join(root, "export")
         export.main(["--checkpoint", os.path.join(cls.run_dir, "model.pt"), "--out-dir", cls.out_dir, "--id", "smoke",
                      "--test", cls.data_dir, "--val", cls.data_dir, "--node-check", "auto",
