@@ -16,7 +16,7 @@ DATA="--csv data/train/labels.csv --images data/train/images --val-csv data/val/
   --init runs/stage1/model.pt --out runs/stage2
 # Stage 3: a short fine-tune that adds a localization term (the share of each positive label's
 # Grad-CAM outside the 7x7 cells its phantom mask touches), so the heatmaps point at the findings.
-[ -f runs/stage3/model.pt ] || $PY train.py $DATA --size 224 --epochs 0.16 --lr 3e-4 --warmup-steps 5 \
+[ -f runs/stage3/model.pt ] || $PY train.py $DATA --size 224 --epochs 0.4 --lr 3e-4 --warmup-steps 5 \
   --init runs/stage2/model.pt --masks data/train/masks --cam-loss 1.0 --out runs/stage3
 $PY export.py --checkpoint runs/stage3/model.pt --out-dir .. --id resnet18-cxr-phantom --version 1.0.0 \
   --val data/val --test data/test --training-log runs/stage1/history.json --training-log runs/stage2/history.json \
