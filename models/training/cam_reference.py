@@ -28,6 +28,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 
 def activations_and_gradient(model, x, label):
+    """Layer4's output A [N, K, h, w] and the gradient of logit `label` with respect to it, by hooks."""
     captured = {}
 
     def hook(_module, _inputs, output):
@@ -41,7 +42,7 @@ def activations_and_gradient(model, x, label):
         logits[:, label].sum().backward()
     finally:
         handle.remove()
-    return captured["A"][0].detach().double(), captured["G"][0].detach().double()
+    return captured["A"].detach(), captured["G"].detach()
 
 
 def methods(A, G):
@@ -78,7 +79,7 @@ def write(model_path, fixtures_dir):
         x = torch.from_numpy(np.fromfile(os.path.join(fixtures_dir, fx["input"]), "<f4").reshape(fx["input_dims"]))
         maps = {}
         for c, label in enumerate(meta["labels"]):
-            A, G = activations_and_gradient(model, x, c)
+            A, G = (t[0].double() for t in activations_and_gradient(model, x, c))
             maps[label] = {m: [[round(float(v), 7) for v in row] for row in cam] for m, cam in methods(A, G).items()}
         cases.append({"input": fx["input"], "maps": maps})
     out = {"model": gradcam["model"], "labels": meta["labels"], "definitions": __doc__, "cases": cases}

@@ -28,21 +28,9 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 def gradcam_autograd(model, x, label):
     """Grad-CAM [N, h, w] of logit `label` by backpropagation through hooks on layer4."""
-    captured = {}
-
-    def forward_hook(_module, _inputs, output):
-        captured["A"] = output
-        output.register_hook(lambda g: captured.__setitem__("dA", g))
-
-    handle = model.layer4.register_forward_hook(forward_hook)
-    try:
-        model.zero_grad()
-        logits, _ = model(x)
-        logits[:, label].sum().backward()
-    finally:
-        handle.remove()
-    alpha = captured["dA"].mean(dim=(2, 3), keepdim=True)
-    return torch.relu((alpha * captured["A"]).sum(1)).detach()
+    A, dA = cam_reference.activations_and_gradient(model, x, label)
+    alpha = dA.mean(dim=(2, 3), keepdim=True)
+    return torch.relu((alpha * A).sum(1))
 
 
 def main():
