@@ -1,23 +1,13 @@
 // Runs in tests. The built `resight` command, as a user runs it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../testing/cli';
 import { modelsDir, repoRoot } from '../testing/fixtures';
 
-const cli = path.join(repoRoot, 'dist', 'cli', 'resight.cjs');
-const run = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = runCli;
 const card = path.join(modelsDir, readdirSync(modelsDir).filter((f) => f.endsWith('.json')).sort()[0]!);
 
 describe('resight CLI', () => {

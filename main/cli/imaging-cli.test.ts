@@ -1,13 +1,13 @@
 // Runs in tests. `resight info`, `resight decode` and `resight render` as other checks call them:
 // arrays against pydicom + GDCM, renderings against dcmtk's dcm2pnm, errors as one typed line.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '../imaging/npy';
 import { makeFixtures, type Fixtures } from '../imaging/testdata/fixtures';
+import { runCli } from '../testing/cli';
 import { repoRoot, samplesDir } from '../testing/fixtures';
 
 const sampleFilms = (() => {
@@ -18,16 +18,7 @@ const sampleFilms = (() => {
   }
 })();
 
-const cli = path.join(repoRoot, 'dist', 'cli', 'resight.cjs');
-const run = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = runCli;
 
 let fx: Fixtures;
 beforeAll(async () => {
