@@ -43,6 +43,17 @@ export const ErrorCode = z.enum([
   'UNKNOWN_LABEL',
   'REGION_OUTSIDE_IMAGE',
   'NOT_ADJUDICATOR',
+  'BURNED_IN_ANNOTATION',
+  'EXPORT_FAILED',
+  'NOTHING_TO_EXPORT',
+  'PACS_UNREACHABLE',
+  'PACS_TIMEOUT',
+  'PACS_HTTP_ERROR',
+  'PACS_AUTH_FAILED',
+  'PACS_BAD_RESPONSE',
+  'PACS_CANCELLED',
+  'CREDENTIALS_UNAVAILABLE',
+  'REVIEW_FAILED',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
