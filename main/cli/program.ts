@@ -1,26 +1,20 @@
 // Runs in the `resight` CLI process. The command-line surface: browser mode, inference on files,
 // model listing. It uses the services directly (no UI loop to keep free, so ORT runs in-process).
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
+import { chooseModel, fail, flag, parseWith } from './common';
 import { inferFile } from './infer';
 import { decodedArray, infoRecord, renderPng } from '../imaging/export';
 import { loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
 import { InProcessEngine } from '../inference/host/client';
 import { defaultThreads } from '../inference/providers';
-import { loadModel, ModelRegistry, type LoadedModel } from '../inference/registry';
+import { ModelRegistry } from '../inference/registry';
 import { runWebServer } from '../server/web';
 
-const parseWith =
-  <T>(schema: z.ZodType<T>, what: string) =>
-  (value: string): T => {
-    const r = schema.safeParse(value);
-    if (!r.success) throw new InvalidArgumentError(`${what}: ${r.error.issues[0]?.message ?? 'invalid'}`);
-    return r.data;
-  };
 const Port = z.coerce.number().int().min(0).max(65535);
 const Threads = z.coerce.number().int().min(1).max(256);
 const FrameIndex = z.coerce.number().int().min(0).max(1_000_000);
@@ -31,13 +25,6 @@ const WindowArg = z
   .transform((s) => s.split(',').map(Number) as [number, number])
   .refine(([c, w]) => Number.isFinite(c) && Number.isFinite(w) && w > 0, 'the window needs a finite center and a width above 0');
 
-/** Imaging commands report bad flags in their own `error CODE: sentence` form. */
-function flag<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new ResightError('INVALID_ARGUMENT', `The ${what} value is not valid: ${r.error.issues[0]?.message ?? 'see --help'}.`);
-  return r.data;
-}
-
 async function writeOut(file: string | undefined, bytes: Buffer): Promise<void> {
   if (!file) throw new ResightError('INVALID_ARGUMENT', 'Say where to write the result with --out <file>.');
   try {
@@ -45,16 +32,6 @@ async function writeOut(file: string | undefined, bytes: Buffer): Promise<void> 
   } catch {
     throw new ResightError('INVALID_ARGUMENT', 'The output file could not be written. Check that its folder exists and that you may write there.');
   }
-}
-
-async function chooseModel(appRoot: string, card?: string): Promise<LoadedModel> {
-  return card ? loadModel(path.resolve(card)) : new ModelRegistry([path.join(appRoot, 'models')]).active();
-}
-
-function fail(err: unknown): never {
-  if (err instanceof ResightError) console.error(`error ${err.code}: ${err.message}`);
-  else console.error(`error INTERNAL: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-  process.exit(1);
 }
 
 export function buildProgram(appRoot: string): Command {
