@@ -4,6 +4,7 @@
 // (a reduced resolution level for JPEG 2000 and HTJ2K).
 import { ResightError } from '../../preload/api';
 import { loadFrameForSize, loadImage } from '../imaging/load';
+import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import type { InferenceEngine } from './host/client';
 import type { LoadedModel } from './registry';
 import { modelInput, runBatch, type Analysis, type InferenceSettings, type ModelInput } from './service';
@@ -12,8 +13,12 @@ export interface BatchItem {
   file: string;
   analysis?: Analysis;
   input?: ModelInput;
+  /** The decoded image the model saw (with keepImages): for overlays and the store's image index. */
+  image?: LoadedImage | ReducedFrame;
   error?: { code: string; message: string };
 }
+
+type Prepared = { file: string; input?: ModelInput; image?: LoadedImage | ReducedFrame; error?: BatchItem['error'] };
 
 /** GPU providers take larger batches; CPU gains little past 8 on a few cores. */
 export function batchSizeFor(provider: string): number {
@@ -33,13 +38,13 @@ export function decodeTargetFor(card: LoadedModel['card']): { width: number; hei
   return { width: 2 * card.input.width, height: 2 * card.input.height };
 }
 
-async function prepare(model: LoadedModel, files: string[], decode: BatchDecode): Promise<Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }>> {
-  const out: Array<{ file: string; input?: ModelInput; error?: BatchItem['error'] }> = [];
+async function prepare(model: LoadedModel, files: string[], decode: BatchDecode): Promise<Prepared[]> {
+  const out: Prepared[] = [];
   const target = decodeTargetFor(model.card);
   for (const file of files) {
     try {
       const image = decode === 'full' ? await loadImage(file) : await loadFrameForSize(file, target);
-      out.push({ file, input: modelInput(model, image, 0) });
+      out.push({ file, input: modelInput(model, image, 0), image });
     } catch (err) {
       out.push({ file, error: err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'This file could not be read.' } });
     }
@@ -53,7 +58,7 @@ export async function* analyseMany(
   model: LoadedModel,
   files: string[],
   settings: InferenceSettings,
-  opts: { batchSize?: number; signal?: AbortSignal; keepInputs?: boolean; decode?: BatchDecode } = {},
+  opts: { batchSize?: number; signal?: AbortSignal; keepInputs?: boolean; keepImages?: boolean; decode?: BatchDecode } = {},
 ): AsyncGenerator<BatchItem[]> {
   const size = opts.batchSize ?? batchSizeFor(settings.provider);
   const chunks: string[][] = [];
@@ -70,7 +75,9 @@ export async function* analyseMany(
     const analyses = await running;
     let j = 0;
     yield prepared.map((p) =>
-      p.input ? { file: p.file, analysis: analyses[j++]!, ...(opts.keepInputs ? { input: p.input } : {}) } : { file: p.file, error: p.error! },
+      p.input
+        ? { file: p.file, analysis: analyses[j++]!, ...(opts.keepInputs ? { input: p.input } : {}), ...(opts.keepImages ? { image: p.image } : {}) }
+        : { file: p.file, error: p.error! },
     );
   }
 }

@@ -116,6 +116,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER adjudications_no_update BEFORE UPDATE ON adjudications BEGIN SELECT RAISE(ABORT, 'adjudications are never edited'); END;
   CREATE TRIGGER adjudications_no_delete BEFORE DELETE ON adjudications BEGIN SELECT RAISE(ABORT, 'adjudications are never deleted'); END;
   `,
+  // Batch review: which source item (a file path, or a PACS SOP Instance UID) each model has
+  // completed, committed with its result, so a resumed run skips exactly the finished items.
+  `
+  CREATE TABLE batch_items (
+    item_key TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    image_id TEXT NOT NULL REFERENCES images(image_id),
+    result_id INTEGER NOT NULL REFERENCES model_results(result_id),
+    completed_at TEXT NOT NULL,
+    PRIMARY KEY (item_key, model_sha256)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -162,6 +162,8 @@ export class InProcessEngine implements InferenceEngine {
     return this.runner.run(input);
   }
   async close(): Promise<void> {
-    await this.runner?.release();
+    const runner = this.runner;
+    this.runner = undefined;
+    await runner?.release();
   }
 }

@@ -1,0 +1,251 @@
+// Runs in the CLI, the server and main. Batch review: the active model over every image of a folder,
+// a DICOMDIR or a PACS study list; each result goes to the store, then results.csv, a CAM PNG per
+// image and positive label, and the case-review bundle. An item counts as done only once its
+// result row is committed, and its CAM files are written before that row, so a run stopped at any
+// moment (pause, Ctrl+C, crash) resumes with exactly the items that are not complete.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
+import { reducedIntensities, displayIntensities } from '../imaging/voi';
+import type { LoadedImage, ReducedFrame } from '../imaging/types';
+import { analyseMany, type BatchItem } from '../inference/batch';
+import { renderCamOverlay } from '../inference/cam/overlay';
+import { inputGeometry } from '../inference/geometry';
+import type { InferenceEngine } from '../inference/host/client';
+import type { LoadedModel } from '../inference/registry';
+import { camFor, occlusionCam, OCCLUSION_DEFAULTS, type InferenceSettings } from '../inference/service';
+import { BatchItems } from '../store/batch-items';
+import { openDatabase } from '../store/database';
+import { Store } from '../store/repositories';
+import type { ReviewItem } from './sources';
+
+export const CAM_METHOD_NAMES: Record<CamMethod, string> = {
+  gradcam: 'Grad-CAM',
+  gradcampp: 'Grad-CAM++',
+  xgradcam: 'XGrad-CAM',
+  layercam: 'LayerCAM',
+  hirescam: 'HiResCAM',
+  eigencam: 'Eigen-CAM',
+  occlusion: 'Occlusion',
+};
+
+export interface ReviewProgress {
+  total: number;
+  /** Completed, this run and earlier runs together. */
+  done: number;
+  /** Completed by earlier runs (skipped on resume). */
+  resumed: number;
+  failed: number;
+  /** Seconds left at this run's pace; null until one batch has finished. */
+  etaSeconds: number | null;
+}
+
+export interface ReviewOptions {
+  out: string;
+  /** The database results go to; default <out>/review.sqlite. */
+  dbPath?: string;
+  model: LoadedModel;
+  engine: InferenceEngine;
+  settings: InferenceSettings;
+  cam: CamMethod;
+  resume: boolean;
+  /** Attributed in the audit log. */
+  actor: string;
+  signal?: AbortSignal;
+  onProgress?: (p: ReviewProgress) => void;
+  batchSize?: number;
+}
+
+export interface ReviewOutcome {
+  total: number;
+  completed: number;
+  resumed: number;
+  failed: Array<{ source: string; code: string; message: string }>;
+  /** True when the run stopped early (pause or cancel); --resume continues it. */
+  paused: boolean;
+  dbPath: string;
+  /** Image ids with a result from this model, in item order. */
+  imageIds: string[];
+}
+
+/** Names CAM files by image id, never by anything from the source (file names may hold patient data). */
+export function camFileName(imageId: string, labelId: string): string {
+  return `${imageId.slice(0, 16)}.${labelId.replace(/[^A-Za-z0-9_-]/g, '_')}.png`;
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.partial`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
+}
+
+function greyDisplay(image: LoadedImage | ReducedFrame): { grey: Uint8Array; width: number; height: number } {
+  const reduced = 'pixels' in image;
+  const intensities = reduced ? reducedIntensities(image) : displayIntensities(image.frame(0), image.info);
+  const grey = new Uint8Array(intensities.length);
+  for (let i = 0; i < grey.length; i++) grey[i] = Math.round(intensities[i]! * 255);
+  return { grey, width: reduced ? image.width : image.info.width, height: reduced ? image.height : image.info.height };
+}
+
+async function writeCamPngs(opts: ReviewOptions, item: BatchItem, cams: Record<string, CamMap>, positive: string[]): Promise<void> {
+  if (!positive.length) return;
+  const { model } = opts;
+  const { grey, width, height } = greyDisplay(item.image!);
+  // The map's geometry is recomputed for the decoded size, so the heat sits on the anatomy.
+  const geometry = inputGeometry(model.card.input.resize, width, height, model.card.input.width, model.card.input.height);
+  const dir = path.join(opts.out, 'cams');
+  await mkdir(dir, { recursive: true });
+  for (const label of positive) {
+    const cam = cams[label]!;
+    const png = await renderCamOverlay(grey, 1, width, height, { values: cam.values, width: cam.width, height: cam.height }, geometry, {
+      threshold: 0.2,
+      opacity: 0.55,
+      caption: `${model.card.id} ${model.card.version} · ${CAM_METHOD_NAMES[opts.cam]} · ${label} · decision support`,
+    });
+    await writeAtomically(path.join(dir, camFileName(item.image!.info.imageId, label)), png);
+  }
+}
+
+async function camsFor(opts: ReviewOptions, item: BatchItem): Promise<Record<string, CamMap>> {
+  const { model } = opts;
+  const analysis = item.analysis!;
+  const cams: Record<string, CamMap> = {};
+  if (opts.cam !== 'occlusion') {
+    for (const label of model.card.labels) cams[label.id] = camFor(model, analysis, opts.cam, label.id);
+    return cams;
+  }
+  // Occlusion costs many forward passes per label: only the labels a reader will look at.
+  for (const f of analysis.findings.filter((x) => x.positive)) {
+    cams[f.labelId] = await occlusionCam(opts.engine, model, item.input!, analysis, f.labelId, opts.settings, { ...OCCLUSION_DEFAULTS, signal: opts.signal });
+  }
+  return cams;
+}
+
+export async function runReview(items: ReviewItem[], opts: ReviewOptions): Promise<ReviewOutcome> {
+  await mkdir(opts.out, { recursive: true });
+  const dbPath = opts.dbPath ?? path.join(opts.out, 'review.sqlite');
+  const store = new Store(await openDatabase(dbPath));
+  try {
+    const batchItems = new BatchItems(store);
+    const done = batchItems.completed(opts.model.sha256);
+    const previously = items.filter((i) => done.has(i.key));
+    if (previously.length && !opts.resume) {
+      throw new ResightError(
+        'REVIEW_FAILED',
+        `This output folder already holds results for ${previously.length} of these images. Add --resume to continue that review, or choose another output folder.`,
+      );
+    }
+    const todo = items.filter((i) => !done.has(i.key));
+    const bySource = new Map(items.map((i) => [i.file, i]));
+    const failed: ReviewOutcome['failed'] = [];
+    const progress: ReviewProgress = { total: items.length, done: previously.length, resumed: previously.length, failed: 0, etaSeconds: null };
+    opts.onProgress?.({ ...progress });
+    const started = performance.now();
+    let finishedThisRun = 0;
+    let paused = false;
+    const batches = analyseMany(opts.engine, opts.model, todo.map((i) => i.file), opts.settings, {
+      batchSize: opts.batchSize,
+      keepImages: true,
+      keepInputs: opts.cam === 'occlusion',
+    });
+    try {
+      for await (const batch of batches) {
+        for (const item of batch) {
+          const source = bySource.get(item.file)!;
+          if (!item.analysis) {
+            failed.push({ source: source.source, code: item.error!.code, message: item.error!.message });
+            progress.failed++;
+            continue;
+          }
+          const cams = await camsFor(opts, item);
+          const positive = item.analysis.findings.filter((f) => f.positive).map((f) => f.labelId);
+          await writeCamPngs(opts, item, cams, positive);
+          const info = item.image!.info;
+          const stored = batchItems.complete(
+            source.key,
+            info,
+            item.file,
+            {
+              imageId: info.imageId,
+              frame: 0,
+              modelId: opts.model.card.id,
+              modelVersion: opts.model.card.version,
+              modelSha256: opts.model.sha256,
+              providerRequested: opts.settings.provider,
+              providerUsed: item.analysis.providerUsed,
+              findings: item.analysis.findings,
+              cams,
+              inferenceMs: item.analysis.inferenceMs,
+            },
+            opts.actor,
+          );
+          done.set(source.key, { imageId: info.imageId, resultId: stored.resultId });
+          progress.done++;
+          finishedThisRun++;
+        }
+        const perItem = (performance.now() - started) / 1000 / Math.max(1, finishedThisRun + progress.failed);
+        progress.etaSeconds = Math.round(perItem * (progress.total - progress.done - progress.failed));
+        opts.onProgress?.({ ...progress });
+        // Pausing waits for the batch in flight: its results are committed, nothing is half done.
+        if (opts.signal?.aborted) {
+          paused = progress.done + progress.failed < progress.total;
+          break;
+        }
+      }
+    } finally {
+      await batches.return(undefined);
+    }
+    return {
+      total: items.length,
+      completed: progress.done,
+      resumed: previously.length,
+      failed,
+      paused,
+      dbPath,
+      imageIds: [...new Set(items.flatMap((i) => (done.has(i.key) ? [done.get(i.key)!.imageId] : [])))],
+    };
+  } finally {
+    store.close();
+  }
+}
+
+const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/**
+ * results.csv, one row per image × label, from the store (so a resumed run lists earlier runs'
+ * items too). The first column is the file (relative to the reviewed folder) or, for PACS items,
+ * the SOP Instance UID; its header says which.
+ */
+export async function resultsCsv(items: ReviewItem[], dbPath: string, model: LoadedModel): Promise<string> {
+  const store = new Store(await openDatabase(dbPath));
+  try {
+    const done = new BatchItems(store).completed(model.sha256);
+    const first = items.some((i) => i.kind === 'pacs') ? 'sop_instance_uid' : 'file';
+    const lines = [[first, 'label', 'probability', 'positive', 'threshold', 'image_id', 'model_id', 'model_version', 'provider', 'cam_png'].join(',')];
+    for (const item of items) {
+      const completed = done.get(item.key);
+      const result = completed && store.result(completed.resultId);
+      if (!result) continue;
+      for (const f of result.findings) {
+        const png = f.positive ? path.join('cams', camFileName(result.imageId, f.labelId)) : '';
+        lines.push(
+          [
+            csvField(item.source),
+            csvField(f.labelId),
+            f.probability.toFixed(6),
+            f.positive ? '1' : '0',
+            f.threshold.toFixed(6),
+            result.imageId,
+            csvField(result.modelId),
+            csvField(result.modelVersion),
+            csvField(result.providerUsed),
+            csvField(png),
+          ].join(','),
+        );
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  } finally {
+    store.close();
+  }
+}
