@@ -1,6 +1,6 @@
 // Runs in tests. AUROC, sensitivity and specificity against hand-worked values.
 import { describe, expect, it } from 'vitest';
-import { auroc, sensitivity, specificity, type Scored } from './metrics';
+import { auroc, referenceLabel, sensitivity, specificity, type Scored } from './metrics';
 
 const c = (probability: number, truth: boolean, threshold = 0.5): Scored => ({ probability, truth, positive: probability >= threshold });
 
@@ -39,5 +39,16 @@ describe('metrics', () => {
     expect(specificity(onlyPositive)).toBeNull();
     expect(sensitivity([c(0.1, false)])).toBeNull();
     expect(auroc([])).toBeNull();
+  });
+});
+
+describe('reference standard', () => {
+  it('prefers the adjudicated label, then unanimous calls, then the majority; a tie gives none', () => {
+    expect(referenceLabel(false, [true, true])).toEqual({ present: false, source: 'adjudicated' });
+    expect(referenceLabel(undefined, [true, true])).toEqual({ present: true, source: 'unanimous' });
+    expect(referenceLabel(undefined, [false])).toEqual({ present: false, source: 'unanimous' });
+    expect(referenceLabel(undefined, [true, false, true])).toEqual({ present: true, source: 'majority' });
+    expect(referenceLabel(undefined, [true, false])).toEqual({ present: null, source: null });
+    expect(referenceLabel(undefined, [])).toEqual({ present: null, source: null });
   });
 });

@@ -39,3 +39,18 @@ export function specificity(cases: readonly Scored[]): number | null {
   const trueNeg = cases.filter((c) => !c.truth);
   return trueNeg.length === 0 ? null : trueNeg.filter((c) => !c.positive).length / trueNeg.length;
 }
+
+export type ReferenceSource = 'adjudicated' | 'unanimous' | 'majority';
+
+/**
+ * The reference standard for one case and label: the adjudicated label where one was recorded,
+ * else the readers' calls when they all agree, else their majority; a tie or no calls gives none.
+ */
+export function referenceLabel(adjudicated: boolean | undefined, calls: readonly boolean[]): { present: boolean | null; source: ReferenceSource | null } {
+  if (adjudicated !== undefined) return { present: adjudicated, source: 'adjudicated' };
+  if (calls.length === 0) return { present: null, source: null };
+  const yes = calls.filter(Boolean).length;
+  if (yes === calls.length || yes === 0) return { present: yes > 0, source: 'unanimous' };
+  if (yes * 2 === calls.length) return { present: null, source: null };
+  return { present: yes * 2 > calls.length, source: 'majority' };
+}
