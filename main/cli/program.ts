@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
 import { chooseModel, fail, flag, parseWith } from './common';
 import { inferFile } from './infer';
+import { registerPacsCommand } from './pacs';
 import { decodedArray, infoRecord, renderPng } from '../imaging/export';
 import { loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
@@ -187,5 +188,6 @@ export function buildProgram(appRoot: string): Command {
       }
     });
 
+  registerPacsCommand(program);
   return program;
 }
