@@ -100,24 +100,37 @@ export function modalityValues(frame: StoredArray, slope: number, intercept: num
   return out;
 }
 
+/** Stored value → display intensity, indexed by `value - min`: integer grey frames only. */
+export interface DisplayTable {
+  stored: StoredArray;
+  table: Float32Array;
+  min: number;
+}
+
+/** The frame's table, or undefined for float data or a value range too wide to tabulate. */
+export function displayTable(frame: StoredArray, p: DisplayPipeline): DisplayTable | undefined {
+  if (frame instanceof Float32Array) return undefined;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(max - min <= 1 << 20)) return undefined;
+  const table = new Float32Array(max - min + 1);
+  for (let v = min; v <= max; v++) table[v - min] = displayValue(v, p);
+  return { stored: frame, table, min };
+}
+
 /** Display intensities of a grey frame through a pipeline; integer data goes through a table. */
 export function displayGrey(frame: StoredArray, p: DisplayPipeline): Float32Array {
   const n = frame.length;
   const out = new Float32Array(n);
-  if (!(frame instanceof Float32Array) && n > 4096) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = frame[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (max - min <= 1 << 20) {
-      const table = new Float32Array(max - min + 1);
-      for (let v = min; v <= max; v++) table[v - min] = displayValue(v, p);
-      for (let i = 0; i < n; i++) out[i] = table[frame[i]! - min]!;
-      return out;
-    }
+  const t = n > 4096 ? displayTable(frame, p) : undefined;
+  if (t) {
+    for (let i = 0; i < n; i++) out[i] = t.table[frame[i]! - t.min]!;
+    return out;
   }
   for (let i = 0; i < n; i++) out[i] = displayValue(frame[i]!, p);
   return out;
@@ -141,9 +154,24 @@ export function displayIntensities(frame: StoredArray, info: ImageInfo, window?:
   return displayGrey(frame, pipelineFor(info, header, window ? { window } : {}));
 }
 
+/**
+ * What the model's resize reads: for integer grey frames the stored values and their table, so the
+ * intensities are looked up while averaging instead of first filling a full-size float copy.
+ */
+export function displaySource(frame: StoredArray, info: ImageInfo, header: DicomHeader | undefined = headers.get(info)): Float32Array | DisplayTable {
+  if (info.samplesPerPixel === 3) return displayIntensities(frame, info, undefined, header);
+  const p = pipelineFor(info, header);
+  return displayTable(frame, p) ?? displayGrey(frame, p);
+}
+
 /** Display intensities of a reduced frame: its own pixel count, the whole image's display pipeline. */
 export function reducedIntensities(f: ReducedFrame): Float32Array {
   return displayIntensities(f.pixels, { ...f.info, width: f.width, height: f.height }, undefined, f.dicom ?? headers.get(f.info));
+}
+
+/** displaySource for a reduced frame. */
+export function reducedSource(f: ReducedFrame): Float32Array | DisplayTable {
+  return displaySource(f.pixels, { ...f.info, width: f.width, height: f.height }, f.dicom ?? headers.get(f.info));
 }
 
 /** Whether a stored value is padding (PS3.3 C.7.5.1.1.2): the value, or the range it spans with the limit. */

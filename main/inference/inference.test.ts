@@ -86,6 +86,20 @@ describe('preprocess and postprocess', () => {
     expect(Array.from(up)).toEqual([0, 0.25, 0.75, 1]);
   });
 
+  it('reads stored values through the display table exactly as it reads the intensities they map to', () => {
+    const w = 517;
+    const h = 389;
+    const stored = new Uint16Array(w * h).map((_, i) => (i * 7919) % 4096);
+    const min = 0;
+    const table = new Float32Array(4096).map((_, v) => Math.min(1, Math.max(0, (v - 1000) / 2000)));
+    const floats = Float32Array.from(stored, (v) => table[v - min]!);
+    for (const [dw, dh] of [[224, 224], [100, 300], [600, 400]] as const) {
+      const viaTable = resizeArea({ stored, table, min }, w, h, dw, dh);
+      const viaFloats = resizeArea(floats, w, h, dw, dh);
+      expect(viaTable).toEqual(viaFloats);
+    }
+  });
+
   it('applies sigmoid per label with card thresholds and sorts; softmax for multiclass', () => {
     const card = parseModelCard(validCard, 'm.json');
     const f = findingsFromLogits(card, [0, 2]);

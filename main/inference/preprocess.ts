@@ -1,5 +1,6 @@
 // Runs in main, the host, the CLI and tests. Display intensities → the model's input tensor, as
 // the card says: stretch or letterbox with area averaging, replicate channels, normalise.
+import type { DisplayTable } from '../imaging/voi';
 import type { ModelCard } from './card';
 import { inputGeometry, type InputGeometry } from './geometry';
 
@@ -7,11 +8,12 @@ import { inputGeometry, type InputGeometry } from './geometry';
  * Resizes a grey float image. Downscaling averages the source area each output pixel covers
  * (anti-aliased, so noise does not alias into the model input); upscaling is bilinear.
  */
-export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+export function resizeArea(source: Float32Array | DisplayTable, sw: number, sh: number, dw: number, dh: number): Float32Array {
   const out = new Float32Array(dw * dh);
   const sx = sw / dw;
   const sy = sh / dh;
   if (sx <= 1 && sy <= 1) {
+    const src = source instanceof Float32Array ? source : lookUp(source);
     for (let y = 0; y < dh; y++) {
       const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) * sy - 0.5));
       const y0 = Math.floor(fy);
@@ -29,35 +31,80 @@ export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number
     }
     return out;
   }
-  // Separable box filter with fractional edge weights: columns first, then rows.
+  // Separable box filter with fractional edge weights: along rows first, then down columns, both
+  // walking memory in order (a column-major walk over a radiograph thrashes the cache).
+  const cols = spans(sw, dw);
   const tmp = new Float32Array(dw * sh);
-  for (let x = 0; x < dw; x++) {
-    const a = x * sx;
-    const b = a + sx;
-    const i0 = Math.floor(a);
-    const i1 = Math.min(sw, Math.ceil(b));
+  // The loop is written twice so the per-pixel read stays monomorphic: floats, or a table lookup.
+  if (source instanceof Float32Array) {
+    const src = source;
     for (let y = 0; y < sh; y++) {
-      let acc = 0;
-      for (let i = i0; i < i1; i++) acc += src[y * sw + i]! * (Math.min(b, i + 1) - Math.max(a, i));
-      tmp[y * dw + x] = acc / sx;
+      const row = y * sw;
+      const dst = y * dw;
+      for (let x = 0; x < dw; x++) {
+        const i0 = cols.start[x]!;
+        const i1 = cols.end[x]!;
+        let acc = src[row + i0]! * cols.first[x]!;
+        for (let i = i0 + 1; i < i1 - 1; i++) acc += src[row + i]!;
+        if (i1 - 1 > i0) acc += src[row + i1 - 1]! * cols.last[x]!;
+        tmp[dst + x] = acc / sx;
+      }
+    }
+  } else {
+    const { stored, table, min } = source;
+    for (let y = 0; y < sh; y++) {
+      const row = y * sw;
+      const dst = y * dw;
+      for (let x = 0; x < dw; x++) {
+        const i0 = cols.start[x]!;
+        const i1 = cols.end[x]!;
+        let acc = table[stored[row + i0]! - min]! * cols.first[x]!;
+        for (let i = i0 + 1; i < i1 - 1; i++) acc += table[stored[row + i]! - min]!;
+        if (i1 - 1 > i0) acc += table[stored[row + i1 - 1]! - min]! * cols.last[x]!;
+        tmp[dst + x] = acc / sx;
+      }
     }
   }
+  const rows = spans(sh, dh);
   for (let y = 0; y < dh; y++) {
-    const a = y * sy;
-    const b = a + sy;
-    const j0 = Math.floor(a);
-    const j1 = Math.min(sh, Math.ceil(b));
-    for (let x = 0; x < dw; x++) {
-      let acc = 0;
-      for (let j = j0; j < j1; j++) acc += tmp[j * dw + x]! * (Math.min(b, j + 1) - Math.max(a, j));
-      out[y * dw + x] = acc / sy;
+    const o = y * dw;
+    const j0 = rows.start[y]!;
+    const j1 = rows.end[y]!;
+    for (let j = j0; j < j1; j++) {
+      const w = (j === j0 ? rows.first[y]! : j === j1 - 1 ? rows.last[y]! : 1) / sy;
+      const t = j * dw;
+      for (let x = 0; x < dw; x++) out[o + x] = out[o + x]! + tmp[t + x]! * w;
     }
   }
   return out;
 }
 
+function lookUp({ stored, table, min }: DisplayTable): Float32Array {
+  const out = new Float32Array(stored.length);
+  for (let i = 0; i < stored.length; i++) out[i] = table[stored[i]! - min]!;
+  return out;
+}
+
+/** For each output cell along one axis: the source range it covers and the weights of its partial ends. */
+function spans(sn: number, dn: number): { start: Int32Array; end: Int32Array; first: Float32Array; last: Float32Array } {
+  const s = sn / dn;
+  const start = new Int32Array(dn);
+  const end = new Int32Array(dn);
+  const first = new Float32Array(dn);
+  const last = new Float32Array(dn);
+  for (let k = 0; k < dn; k++) {
+    const a = k * s;
+    const b = a + s;
+    start[k] = Math.floor(a);
+    end[k] = Math.min(sn, Math.ceil(b));
+    first[k] = Math.min(b, start[k]! + 1) - a;
+    last[k] = b - Math.max(a, end[k]! - 1);
+  }
+  return { start, end, first, last };
+}
+
 /** One image's [channels, height, width] slice of the NCHW input tensor, and where the image sits in it. */
-export function preprocess(card: ModelCard, intensities: Float32Array, width: number, height: number): { input: Float32Array; geometry: InputGeometry } {
+export function preprocess(card: ModelCard, intensities: Float32Array | DisplayTable, width: number, height: number): { input: Float32Array; geometry: InputGeometry } {
   const { width: w, height: h, channels, normalize } = card.input;
   const geometry = inputGeometry(card.input.resize, width, height, w, h);
   let placed: Float32Array;

@@ -3,7 +3,7 @@
 // frame, model sha256, method and label.
 import { ResightError, type CamMap, type CamMethod, type ExecutionProvider, type Finding } from '../../preload/api';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
-import { displayIntensities, reducedIntensities } from '../imaging/voi';
+import { displaySource, reducedSource } from '../imaging/voi';
 import { camFromFeatures, normaliseMap, type FeatureMap } from './cam/methods';
 import { occlusionSensitivity } from './cam/occlusion';
 import { inputExtentOnImage, inputGeometry, type InputGeometry } from './geometry';
@@ -40,9 +40,9 @@ export interface Analysis {
  */
 export function modelInput(model: LoadedModel, image: LoadedImage | ReducedFrame, frame: number): ModelInput {
   const { info } = image;
-  if (!('pixels' in image)) return preprocess(model.card, displayIntensities(image.frame(frame), info), info.width, info.height);
+  if (!('pixels' in image)) return preprocess(model.card, displaySource(image.frame(frame), info), info.width, info.height);
   if (image.frame !== frame) throw new ResightError('NOT_FOUND', `Frame ${frame + 1} of this image was not decoded for the model.`);
-  const { input } = preprocess(model.card, reducedIntensities(image), image.width, image.height);
+  const { input } = preprocess(model.card, reducedSource(image), image.width, image.height);
   const { resize, width, height } = model.card.input;
   return { input, geometry: inputGeometry(resize, info.width, info.height, width, height) };
 }
