@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
 import { chooseModel, fail, flag, parseWith } from './common';
+import { registerExportCommand } from './export';
 import { inferFile } from './infer';
 import { registerPacsCommand } from './pacs';
 import { decodedArray, infoRecord, renderPng } from '../imaging/export';
@@ -189,5 +190,6 @@ export function buildProgram(appRoot: string): Command {
     });
 
   registerPacsCommand(program);
+  registerExportCommand(program);
   return program;
 }
