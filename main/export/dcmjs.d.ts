@@ -27,5 +27,8 @@ declare module 'dcmjs' {
     };
     DicomDict: new (meta: DicomDataset) => DicomDictInstance;
   };
-  export const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+  interface Logger {
+    setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void;
+  }
+  export const log: Logger & { getLogger(name: string): Logger };
 }

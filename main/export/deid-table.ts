@@ -68,7 +68,7 @@ export const DEID_RULES: readonly DeidRule[] = [
   { tag: '00081080', name: 'Admitting Diagnoses Description', profile: 'X', action: 'X' },
   { tag: '00081084', name: 'Admitting Diagnoses Code Sequence', profile: 'X', action: 'X' },
   { tag: '00081110', name: 'Referenced Study Sequence', profile: 'X/Z', action: 'X' },
-  { tag: '00081111', name: 'Referenced Performed Procedure Step Sequence', profile: 'X/Z/D', action: 'X' },
+  { tag: '00081111', name: 'Referenced Performed Procedure Step Sequence', profile: 'X/Z/D', action: 'Z' },
   { tag: '00081120', name: 'Referenced Patient Sequence', profile: 'X', action: 'X' },
   { tag: '00081140', name: 'Referenced Image Sequence', profile: 'X/Z/U*', action: 'U' },
   { tag: '00081155', name: 'Referenced SOP Instance UID', profile: 'U', action: 'U' },

@@ -6,8 +6,10 @@ import { data, log, type DicomDataset, type DicomElement } from 'dcmjs';
 import dicomParser from 'dicom-parser';
 import { ResightError } from '../../preload/api';
 
-// dcmjs logs parse quirks to the console; the CLI's output is its interface.
-log.setLevel('error');
+// dcmjs logs parse quirks (e.g. an implicit-VR overlay's "ox" VR) to the console; the CLI's
+// output is its interface, and the quirks are handled.
+log.setLevel('silent');
+log.getLogger('validation.dcmjs').setLevel('silent');
 
 export type { DicomDataset, DicomElement };
 
@@ -134,10 +136,30 @@ export function daTm(at: Date): { date: string; time: string; dateTime: string }
   return { date, time, dateTime: `${date}${time}` };
 }
 
-/** Copies the listed attributes (when present) from a source dataset. */
-export function copyAttributes(from: DicomDataset, to: DicomDataset, tags: readonly string[]): void {
-  for (const tag of tags) {
-    const el = from[tag];
-    if (el) to[tag] = { vr: el.vr, Value: structuredClone(el.Value ?? []) };
+
+/** Patient and General Study module attributes copied from a source image into a derived instance. */
+const PATIENT_STUDY: ReadonlyArray<[tag: string, vr: string, type2: boolean]> = [
+  ['00100010', 'PN', true],
+  ['00100020', 'LO', true],
+  ['00100030', 'DA', true],
+  ['00100040', 'CS', true],
+  ['0020000D', 'UI', false],
+  ['00080020', 'DA', true],
+  ['00080030', 'TM', true],
+  ['00080090', 'PN', true],
+  ['00200010', 'SH', true],
+  ['00080050', 'SH', true],
+  ['00081030', 'LO', false],
+];
+
+/** A new dataset holding the source's patient and study (Type 2 attributes present even when empty). */
+export function derivedDataset(source: DicomDataset): DicomDataset {
+  const ds: DicomDataset = { '00080005': element('CS', 'ISO_IR 192') };
+  for (const [tag, vr, type2] of PATIENT_STUDY) {
+    const el = source[tag];
+    if (el) ds[tag] = { vr: el.vr, Value: structuredClone(el.Value ?? []) };
+    else if (type2) ds[tag] = { vr, Value: [] };
   }
+  if (!firstString(ds, '0020000D')) throw new ResightError('INVALID_DICOM', 'The source image has no Study Instance UID.');
+  return ds;
 }
