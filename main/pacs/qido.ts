@@ -90,8 +90,8 @@ function personName(ds: DicomJsonDataset, tag: string): string | null {
 }
 
 function uid(ds: DicomJsonDataset, tag: string, what: string): string {
-  const v = text(ds, tag);
-  if (!v || !Uid.safeParse(v).success) throw badJson(what);
+  const v = attr(ds, tag)[0];
+  if (typeof v !== 'string' || !Uid.safeParse(v).success) throw badJson(what);
   return v;
 }
 

@@ -8,6 +8,8 @@ export interface Fault {
   delayMs?: number;
   /** Pass this many bytes of the answer, then destroy both sockets. */
   dropAfterBytes?: number;
+  /** Only the next this many connections misbehave; later ones pass cleanly (default: all). */
+  times?: number;
 }
 
 export interface FaultProxy {
@@ -23,11 +25,12 @@ export interface FaultProxy {
 
 export async function startFaultProxy(target: { host: string; port: number }, initial: Fault = {}): Promise<FaultProxy> {
   let fault = initial;
+  let remaining = initial.times ?? Infinity;
   let connections = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     connections++;
-    const f = fault;
+    const f = remaining-- > 0 ? fault : {};
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -75,6 +78,7 @@ export async function startFaultProxy(target: { host: string; port: number }, in
     port,
     setFault: (next) => {
       fault = next;
+      remaining = next.times ?? Infinity;
     },
     get connections() {
       return connections;
