@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
 import { chooseModel, fail, flag, parseWith } from './common';
+import { registerDeidCommand } from './deid';
 import { registerExportCommand } from './export';
 import { inferFile } from './infer';
 import { registerPacsCommand } from './pacs';
@@ -191,5 +192,6 @@ export function buildProgram(appRoot: string): Command {
 
   registerPacsCommand(program);
   registerExportCommand(program);
+  registerDeidCommand(program);
   return program;
 }
