@@ -56,6 +56,7 @@ let dir: string;
 let db: string;
 let dicomFile: string;
 let originalUids: string[];
+let imageIds: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'resight-export-'));
@@ -106,6 +107,7 @@ beforeAll(async () => {
       ).resultId,
     );
   }
+  imageIds = ids;
   const [dcm, , pngId] = ids as [string, string, string];
   reviews.saveReview(
     {
@@ -287,6 +289,16 @@ describe('case-review bundle', () => {
     (await openDatabase(empty)).close();
     await expect(exportCases(empty, path.join(dir, 'y.zip'))).rejects.toMatchObject({ code: 'NOTHING_TO_EXPORT' });
     expect(existsSync(path.join(dir, 'y.zip'))).toBe(false);
+    // A subset with nothing an SR can carry (one PNG case): refused, and the half-written zip removed.
+    await expect(exportCases(db, path.join(dir, 'z.zip'), { format: 'sr', imageIds: [imageIds[2]!] })).rejects.toMatchObject({ code: 'NOTHING_TO_EXPORT' });
+    expect(readdirSync(dir).filter((f) => f.startsWith('z.zip'))).toEqual([]);
+    // A subset keeps its own case numbering and agreement.
+    const subset = await exportCases(db, path.join(dir, 'subset.zip'), { imageIds: [imageIds[2]!] });
+    expect(subset).toMatchObject({ cases: 1, excluded: [] });
+    const manifest = Manifest.parse(JSON.parse(Buffer.from(entries(path.join(dir, 'subset.zip'))['manifest.json']!).toString('utf8')));
+    expect(manifest.cases.map((c) => [c.case, c.format])).toEqual([['case-0001', 'png']]);
+    expect(manifest.agreement.map((a) => a.labelId)).toEqual(['effusion', 'opacity']);
+    await expect(exportCases(db, db)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const store = new Store(await openDatabase(db));
     const audit = auditCount(store.db);
     store.close();

@@ -362,51 +362,6 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
   for (const c of stored) for (const f of c.result?.findings ?? []) if (!labels.has(f.labelId)) labels.set(f.labelId, f.name);
   for (const c of stored) for (const r of c.reviews) for (const l of r.labels) if (!labels.has(l.labelId)) labels.set(l.labelId, l.labelId);
 
-  const excluded: ExportSummary['excluded'] = [];
-  const exported: Exported[] = [];
-  for (const [i, c] of stored.entries()) {
-    const name = caseName(i);
-    try {
-      const done = await exportCase(c, name, opts.format, deid, labels, camOverlap);
-      if (done) exported.push(done);
-      else excluded.push({ case: name, reason: 'not DICOM or no model result (nothing for an SR)' });
-    } catch (err) {
-      // Only the code's meaning goes into the reason: a ResightError's sentence is written for this file, never its contents.
-      excluded.push({ case: name, reason: exclusionReason(err) });
-    }
-  }
-  if (exported.length === 0) {
-    throw new ResightError('NOTHING_TO_EXPORT', `None of the ${stored.length} case(s) could be exported (${[...new Set(excluded.map((e) => e.reason))].join('; ')}).`);
-  }
-
-  const cases = exported.map((e) => e.manifestCase);
-  const labelList = [...labels].map(([id, n]) => ({ id, name: n }));
-  const models = new Map<string, { id: string; version: string; sha256: string; provider: string }>();
-  for (const c of cases) if (c.result) models.set(JSON.stringify(c.result.model), c.result.model);
-  const notes = deid
-    ? [
-        'Images are named by case number; original file names, paths and store ids are left out.',
-        'Free-text notes are left out: a note may name the patient.',
-        'PNG and JPEG sources are re-encoded from their pixels alone (no metadata). Text burned into their pixels cannot be detected or removed (DICOM PS3.15 E.1); review the images before sharing.',
-      ]
-    : ['Identified export: images, file names and notes are as stored. Do not share outside the care team.'];
-  const manifest = Manifest.parse({
-    schema: MANIFEST_SCHEMA,
-    app: { name: 'Resight', version: __RESIGHT_VERSION__ },
-    exportedAt: new Date().toISOString(),
-    format: opts.format,
-    identified: opts.identified,
-    deidentification: { method: deid ? deid.method : null, codes: deid ? deid.methodCodes : [], notes },
-    notice: [NOTICE, ...(await modelNotices(opts.appRoot, [...models.values()]))].join(' '),
-    models: [...models.values()],
-    labels: labelList,
-    readers: [...new Set(cases.flatMap((c) => [...c.reviews.map((r) => r.reader), ...c.feedback.map((f) => f.reader)]))].sort(),
-    cases,
-    excluded,
-    agreement: agreementStats(stored.filter((_, i) => exported.some((e) => e.manifestCase.case === caseName(i)))),
-    metrics: labelMetrics(cases, labelList),
-  });
-
   const tmp = `${out}.partial-${randomBytes(4).toString('hex')}`;
   let writer: ZipWriter;
   try {
@@ -415,21 +370,74 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
     throw new ResightError('EXPORT_FAILED', 'The export file could not be created. Check that you may write to its folder.');
   }
   try {
+    const excluded: ExportSummary['excluded'] = [];
+    const exported: Array<Omit<Exported, 'files'>> = [];
+    for (const [i, c] of stored.entries()) {
+      const name = caseName(i);
+      let done: Exported | null;
+      try {
+        done = await exportCase(c, name, opts.format, deid, labels, camOverlap);
+      } catch (err) {
+        // Only the code's meaning goes into the reason: a ResightError's sentence is written for this file, never its contents.
+        excluded.push({ case: name, reason: exclusionReason(err) });
+        continue;
+      }
+      if (!done) {
+        excluded.push({ case: name, reason: 'not DICOM or no model result (nothing for an SR)' });
+        continue;
+      }
+      // Written as each case is done, so memory holds one case's images, not the whole export's.
+      for (const f of done.files) writer.add(f.name, f.bytes, f.compress);
+      exported.push({ manifestCase: done.manifestCase, thumbnail: done.thumbnail });
+    }
+    if (exported.length === 0) {
+      throw new ResightError('NOTHING_TO_EXPORT', `None of the ${stored.length} case(s) could be exported (${[...new Set(excluded.map((e) => e.reason))].join('; ')}).`);
+    }
+
+    const cases = exported.map((e) => e.manifestCase);
+    const names = new Set(cases.map((c) => c.case));
+    const labelList = [...labels].map(([id, n]) => ({ id, name: n }));
+    const models = new Map<string, { id: string; version: string; sha256: string; provider: string }>();
+    for (const c of cases) if (c.result) models.set(JSON.stringify(c.result.model), c.result.model);
+    const notes = deid
+      ? [
+          'Images are named by case number; original file names, paths and store ids are left out.',
+          'Free-text notes are left out: a note may name the patient.',
+          'PNG and JPEG sources are re-encoded from their pixels alone (no metadata). Text burned into their pixels cannot be detected or removed (DICOM PS3.15 E.1); review the images before sharing.',
+        ]
+      : ['Identified export: images, file names and notes are as stored. Do not share outside the care team.'];
+    const manifest = Manifest.parse({
+      schema: MANIFEST_SCHEMA,
+      app: { name: 'Resight', version: __RESIGHT_VERSION__ },
+      exportedAt: new Date().toISOString(),
+      format: opts.format,
+      identified: opts.identified,
+      deidentification: { method: deid ? deid.method : null, codes: deid ? deid.methodCodes : [], notes },
+      notice: [NOTICE, ...(await modelNotices(opts.appRoot, [...models.values()]))].join(' '),
+      models: [...models.values()],
+      labels: labelList,
+      readers: [...new Set(cases.flatMap((c) => [...c.reviews.map((r) => r.reader), ...c.feedback.map((f) => f.reader)]))].sort(),
+      cases,
+      excluded,
+      agreement: agreementStats(stored.filter((_, i) => names.has(caseName(i)))),
+      metrics: labelMetrics(cases, labelList),
+    });
+
     writer.add('manifest.json', JSON.stringify(manifest, null, 2), true);
     if (opts.format === 'bundle') {
       writer.add('cases.csv', casesCsv(manifest), true);
       writer.add('report.html', reportHtml(manifest, { thumbnails: new Map(exported.filter((e) => e.thumbnail).map((e) => [e.manifestCase.case, e.thumbnail!])) }), true);
     }
     if (opts.format === 'coco') writer.add('annotations.json', JSON.stringify(cocoDocument(manifest), null, 2), true);
-    for (const e of exported) for (const f of e.files) writer.add(f.name, f.bytes, f.compress);
     writer.finish();
     await rename(tmp, out);
-  } catch {
+    return { cases: exported.length, excluded, out, format: opts.format };
+  } catch (err) {
     writer.abort();
     await rm(tmp, { force: true });
+    if (err instanceof ResightError) throw err;
     throw new ResightError('EXPORT_FAILED', 'The export file could not be written completely. Check free disk space; no partial file was left.');
   }
-  return { cases: exported.length, excluded, out, format: opts.format };
 }
 
 function exclusionReason(err: unknown): string {
