@@ -7,7 +7,7 @@ import { authorization, credentialsFromCli, openCredentials, sealCredentials, se
 function box(available = true): SecretBox {
   return {
     isEncryptionAvailable: () => available,
-    encryptString: (s) => Buffer.from(s, 'utf8').map((b) => b ^ 0x5a),
+    encryptString: (s) => Buffer.from(Buffer.from(s, 'utf8').map((b) => b ^ 0x5a)),
     decryptString: (b) => Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'),
   };
 }
