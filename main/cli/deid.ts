@@ -56,7 +56,7 @@ async function deidFile(deid: Deidentifier, input: string, output: string): Prom
   const target = (await statOrNull(output))?.isDirectory() ? path.join(output, 'img-00001.dcm') : output;
   await writeChecked(target, out);
   for (const w of warnings) console.error(`warning: ${w}`);
-  console.log(`de-identified 1 file, excluded 0 (burned-in annotation), 0 failed → ${output}`);
+  console.log(`de-identified 1 file, excluded 0 (burned-in annotation), 0 failed, skipped 0 (not DICOM) → ${output}`);
 }
 
 /** Mirrors `dir` into `out` under pseudonyms, in sorted order so a rerun gives the same layout. */
