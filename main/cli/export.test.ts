@@ -4,6 +4,7 @@ import { unzipSync } from 'fflate';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../imaging/load';
 import { openDatabase } from '../store/database';
@@ -20,7 +21,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'resight-cli-export-'));
   db = path.join(dir, 'resight.sqlite');
   const store = new Store(await openDatabase(db));
-  const file = path.join(samplesDir, 'cxr-effusion-8bit.png');
+  const file = path.join(samplesDir, 'cxr-nodule-16bit.png');
   const image = await loadImage(file);
   store.recordImage(image.info, file, 'os-user');
   store.saveResult(
@@ -53,6 +54,8 @@ describe('resight export', () => {
     const manifest = JSON.parse(Buffer.from(files['manifest.json']!).toString('utf8')) as { notice: string; models: Array<{ id: string; sha256: string }> };
     expect(manifest.models).toEqual([{ id: card.id, version: card.version, sha256: card.sha256, provider: 'cpu' }]);
     expect(manifest.notice).toContain(`${card.id} ${card.version}: `);
+    // A 16-bit source stays 16-bit.
+    expect(await sharp(files['images/case-0001.png']!).metadata()).toMatchObject({ depth: 'ushort', channels: 1 });
   });
 
   it('refuses a missing database without creating one, an empty one, and bad flags', async () => {
