@@ -22,7 +22,8 @@ export interface DeidRule {
 }
 
 // Compound profile actions (X/Z, X/D, X/Z/D, Z/D) resolve to Z where image IODs make the attribute
-// Type 2, else X; dates under them resolve to C (the temporal option) and times to K.
+// Type 2, else X; dates under them resolve to C (the temporal option) and times to K. An X that
+// would leave a Type 2 attribute of a common IOD missing becomes Z (Acquisition Context Sequence).
 export const DEID_RULES: readonly DeidRule[] = [
   { tag: '00080012', name: 'Instance Creation Date', profile: 'X/D', action: 'C' },
   { tag: '00080013', name: 'Instance Creation Time', profile: 'X/Z/D', action: 'K' },
@@ -190,7 +191,7 @@ export const DEID_RULES: readonly DeidRule[] = [
   { tag: '00400254', name: 'Performed Procedure Step Description', profile: 'X', action: 'X' },
   { tag: '00400275', name: 'Request Attributes Sequence', profile: 'X', action: 'X' },
   { tag: '00400280', name: 'Comments on the Performed Procedure Step', profile: 'X', action: 'X' },
-  { tag: '00400555', name: 'Acquisition Context Sequence', profile: 'X', action: 'X' },
+  { tag: '00400555', name: 'Acquisition Context Sequence', profile: 'X', action: 'Z' },
   { tag: '00401001', name: 'Requested Procedure ID', profile: 'X', action: 'X' },
   { tag: '00401004', name: 'Patient Transport Arrangements', profile: 'X', action: 'X' },
   { tag: '00401005', name: 'Requested Procedure Location', profile: 'X', action: 'X' },

@@ -84,6 +84,12 @@ describe('findings SR (Comprehensive SR, TID 1500 shape)', () => {
     expect(() => writeFindingsSr({ ...input, findings: [] })).toThrow(expect.objectContaining({ code: 'NOTHING_TO_EXPORT' }));
   });
 
+  it('de-identified sample images stay valid for dciodvfy', () => {
+    const deid = new Deidentifier({ allowBurnedIn: true });
+    for (const name of ['cxr-normal-cr.dcm', 'cxr-opacity-dx.dcm', 'cxr-cardiomegaly-effusion-cr.dcm'])
+      expect(dciodvfyErrors(deid.deidentify(new Uint8Array(readFileSync(path.join(samplesDir, name)))).bytes, `deid-${name}`), name).toEqual([]);
+  });
+
   it('stays consistent with its image when both pass through one de-identification session', () => {
     // The sample radiographs are marked as having burned-in annotation.
     const deid = new Deidentifier({ allowBurnedIn: true }, new Uint8Array(32).fill(3));
