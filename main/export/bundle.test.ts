@@ -2,6 +2,7 @@
 // identifying values, one marked as having burned-in annotation, and a PNG with EXIF text. Every
 // entry of every export is decompressed and searched for the identifying values; the database's
 // bytes must not change.
+import Database from 'better-sqlite3';
 import { unzipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CamMap, Finding } from '../../preload/api';
 import { loadImage } from '../imaging/load';
 import { auditCount } from '../store/audit';
-import { openDatabase } from '../store/database';
+import { MIGRATIONS, openDatabase } from '../store/database';
 import { Store } from '../store/repositories';
 import { ReviewStore } from '../store/reviews';
 import { samplesDir } from '../testing/fixtures';
@@ -279,6 +280,25 @@ describe('case-review bundle', () => {
     expect(text).toMatch(/\(0008,0016\) UI =ComprehensiveSRStorage/);
     expect(text).toContain('resnet18-test');
     expect(text).toContain(`onnx sha256=${'ab'.repeat(32)}`);
+  });
+
+  it('exports from a database an older Resight wrote, without migrating it in place', async () => {
+    const old = path.join(dir, 'old.sqlite');
+    const raw = new Database(old);
+    for (const sql of MIGRATIONS.slice(0, 2)) raw.exec(sql);
+    raw.pragma('user_version = 2');
+    raw.prepare("INSERT INTO images (image_id, format, file_name, path, first_seen, last_opened) VALUES (?, 'png', 'SMITH_JOHN.png', ?, 'then', 'then')").run(imageIds[2], path.join(dir, 'SMITH_JOHN.png'));
+    raw
+      .prepare(
+        `INSERT INTO model_results (image_id, frame, model_id, model_version, model_sha256, provider_requested, provider_used, findings_json, cams_json, inference_ms, created_at)
+         VALUES (?, 0, 'm', '1', ?, 'cpu', 'cpu', ?, '{}', 1, 'then')`,
+      )
+      .run(imageIds[2], 'e'.repeat(64), JSON.stringify([finding('effusion', 0.8)]));
+    raw.close();
+    const before = sha(old);
+    expect(await exportCases(old, path.join(dir, 'old.zip'))).toMatchObject({ cases: 1, excluded: [] });
+    expect(sha(old)).toBe(before);
+    expect(readdirSync(dir).filter((f) => f.startsWith('old.sqlite'))).toEqual(['old.sqlite']);
   });
 
   it('refuses a missing database without creating it, and an empty one with NOTHING_TO_EXPORT', async () => {

@@ -56,7 +56,7 @@ const Options = z
   })
   .strict();
 
-const NOTICE = 'Model findings are decision support, not a diagnosis. Check each model’s card for its intended use; the bundled Resight demo model is trained on synthetic phantoms and is not for clinical use.';
+const NOTICE = 'Model findings are decision support, not a diagnosis. Each model’s card states its intended use and limitations.';
 const THUMB_WIDTH = 320;
 
 // ───────────── reading the store ─────────────
