@@ -117,6 +117,8 @@ describe('de-identification (PS3.15 Annex E basic profile)', () => {
     expect(firstString(a, '0020000D')).toMatch(/^2\.25\.\d{1,39}$/);
     expect(firstString(a, '0020000D')).not.toBe(inputs.uids.study);
     expect(firstString(a, '0020000E')).not.toBe(firstString(b, '0020000E'));
+    expect(firstString(a, '00200052')).toBe(firstString(b, '00200052'));
+    expect(firstString(a, '00200052')).toMatch(/^2\.25\./);
     for (const seq of ['00082112', '00081140']) {
       const ref = items(b, seq)[0]!;
       expect(firstString(ref, '00081155')).toBe(firstString(a, '00080018'));

@@ -146,6 +146,7 @@ def main():
     ref = Dataset()
     ref.ReferencedSOPClassUID = a.SOPClassUID
     ref.ReferencedSOPInstanceUID = sop_a
+    b.FrameOfReferenceUID = a.FrameOfReferenceUID
     b.SourceImageSequence = Sequence([ref])
     b.ReferencedImageSequence = Sequence([ref])
     burned = image(tags, patient, study, series_b, sop_c, 3, burned='YES')
