@@ -28,7 +28,7 @@ const input: SrInput = {
   model: { id: 'resnet18-cxr-phantom', version: '1.0.0', sha256: 'ab'.repeat(32), provider: 'cpu' },
   findings: [
     { labelId: 'opacity', name: 'Lung opacity', probability: 0.8123456789, threshold: 0.5, positive: true, reader: { name: 'READER^ONE', assessment: 'present' } },
-    { labelId: 'effusion', name: 'Pleural effusion', probability: 0.02, threshold: 0.4, positive: false },
+    { labelId: 'pleural-effusion-left', name: 'Pleural effusion', probability: 0.02, threshold: 0.4, positive: false },
     { labelId: 'nodule', name: 'Nodule', probability: 0.45, threshold: 0.4, positive: true, reader: { name: 'READER^ONE', assessment: 'uncertain' } },
   ],
   observedAt: new Date('2024-05-06T07:08:09Z'),
@@ -76,6 +76,10 @@ describe('findings SR (Comprehensive SR, TID 1500 shape)', () => {
     expect(codeOf(g, 'model-result')).toBe('Present');
     expect(codeOf(g, 'reader-assess')).toBe('Present');
     expect(codeOf(items(groups[1]!, '0040A730'), 'model-result')).toBe('Absent');
+    // Label ids longer than a Code Value's 16 characters go in Long Code Value.
+    const longLabel = items(items(groups[1]!, '0040A730').find((i) => concept(i) === '121071')!, '0040A168')[0]!;
+    expect(firstString(longLabel, '00080119')).toBe('pleural-effusion-left');
+    expect(longLabel['00080100']).toBeUndefined();
     expect(items(groups[1]!, '0040A730').some((i) => concept(i) === 'reader-assess')).toBe(false);
     expect(codeOf(items(groups[2]!, '0040A730'), 'reader-assess')).toBe('Uncertain');
   });

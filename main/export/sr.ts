@@ -60,7 +60,7 @@ const C = {
 const code = ([value, scheme, meaning]: Code): DicomDataset => ({
   ...(value.length > 16 ? { '00080119': element('UC', value) } : { '00080100': element('SH', value) }),
   '00080102': element('SH', scheme),
-  '00080104': element('LO', meaning),
+  '00080104': element('LO', meaning.slice(0, 64)),
 });
 
 type Relationship = 'CONTAINS' | 'HAS OBS CONTEXT' | 'HAS CONCEPT MOD' | 'INFERRED FROM';
