@@ -179,6 +179,8 @@ describe('case-review bundle', () => {
     const [c1, c3] = manifest.cases;
     expect(c1).toMatchObject({ case: 'case-0001', format: 'dicom', image: 'images/case-0001.dcm', width: 640, height: 768 });
     expect(c1!.source).toBeUndefined();
+    // Workflow times would date the study that the DICOM date shift hides.
+    expect([c1!.result!.createdAt, c1!.reviews[0]!.savedAt, c1!.adjudications[0]!.decidedAt, c1!.feedback[0]!.savedAt]).toEqual([undefined, undefined, undefined, undefined]);
     expect(c1!.reviews.map((r) => [r.reader, r.signed, r.note])).toEqual([
       ['Dr Adams', true, undefined],
       ['Dr Baker', false, undefined],
@@ -242,6 +244,7 @@ describe('case-review bundle', () => {
     expect(manifest).toMatchObject({ identified: true, deidentification: { method: null } });
     expect(manifest.cases[0]!.source?.fileName).toBe(path.basename(dicomFile));
     expect(manifest.cases[0]!.reviews[0]!.note).toBe('Mrs DOE^JANE, see previous film');
+    expect(manifest.cases[0]!.reviews[0]!.savedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     // File names inside the zip stay case numbers even here.
     expect(Object.keys(files).every((n) => !n.includes('DOE'))).toBe(true);
     // The search that passes the de-identified exports finds what is there.

@@ -403,9 +403,10 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
       ? [
           'Images are named by case number; original file names, paths and store ids are left out.',
           'Free-text notes are left out: a note may name the patient.',
+          'Times of results, reviews and adjudications are left out: they would date the imaging that the DICOM date shift hides.',
           'PNG and JPEG sources are re-encoded from their pixels alone (no metadata). Text burned into their pixels cannot be detected or removed (DICOM PS3.15 E.1); review the images before sharing.',
         ]
-      : ['Identified export: images, file names and notes are as stored. Do not share outside the care team.'];
+      : ['Identified export: DICOM images, file names, notes and times are as stored. Do not share outside the care team.'];
     const manifest = Manifest.parse({
       schema: MANIFEST_SCHEMA,
       app: { name: 'Resight', version: __RESIGHT_VERSION__ },
@@ -531,24 +532,23 @@ async function exportCase(
           model: { id: r.modelId, version: r.modelVersion, sha256: r.modelSha256, provider: r.providerUsed },
           providerRequested: r.providerRequested,
           frame: r.frame,
-          createdAt: r.createdAt,
+          ...(identified ? { createdAt: r.createdAt } : {}),
           findings: r.findings.map(({ labelId, name: n, probability, threshold, positive }) => ({ labelId, name: n, probability, threshold, positive })),
         }
       : null,
     overlays,
-    feedback: c.feedback.map((f) => ({ reader: f.reader, labelId: f.labelId, verdict: f.verdict, version: f.version, savedAt: f.savedAt, ...(identified ? { note: f.note } : {}) })),
+    feedback: c.feedback.map((f) => ({ reader: f.reader, labelId: f.labelId, verdict: f.verdict, version: f.version, ...(identified ? { savedAt: f.savedAt, note: f.note } : {}) })),
     reviews: c.reviews.map((rv) => ({
       reader: rv.reader,
       version: rv.version,
       signed: rv.signed,
       confidence: rv.confidence,
       timeSpentMs: rv.timeSpentMs,
-      savedAt: rv.savedAt,
       labels: rv.labels.map((l) => ({ labelId: l.labelId, call: callOf(l), verdict: l.verdict })),
       regions: rv.regions,
-      ...(identified ? { note: rv.note } : {}),
+      ...(identified ? { savedAt: rv.savedAt, note: rv.note } : {}),
     })),
-    adjudications: c.adjudications.map((a) => ({ labelId: a.labelId, present: a.present, reader: a.reader, decidedAt: a.decidedAt, ...(identified ? { note: a.note } : {}) })),
+    adjudications: c.adjudications.map((a) => ({ labelId: a.labelId, present: a.present, reader: a.reader, ...(identified ? { decidedAt: a.decidedAt, note: a.note } : {}) })),
     reference: [...labels.keys()]
       .filter((id) => calls.has(id) || c.adjudications.some((a) => a.labelId === id))
       .map((labelId) => ({ labelId, ...referenceLabel(c.adjudications.find((a) => a.labelId === labelId)?.present, [...(calls.get(labelId)?.values() ?? [])]) })),

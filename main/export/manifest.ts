@@ -9,6 +9,12 @@ export const MANIFEST_SCHEMA = 'resight.case-review/1';
 const Probability = z.number().min(0).max(1);
 const Rate = Probability.nullable();
 const Iso = z.string().min(1);
+/**
+ * When a result was made, a review saved or a label adjudicated: only in identified exports. These
+ * times follow the imaging closely, so they would date the study that de-identification's date
+ * shift hides.
+ */
+const WorkflowTime = Iso.optional();
 
 export const ManifestModel = z.object({
   id: z.string(),
@@ -40,13 +46,13 @@ export const ManifestCase = z.object({
       model: ManifestModel,
       providerRequested: z.string(),
       frame: z.number().int().nonnegative(),
-      createdAt: Iso,
+      createdAt: WorkflowTime,
       findings: z.array(z.object({ labelId: z.string(), name: z.string(), probability: Probability, threshold: z.number(), positive: z.boolean() })),
     })
     .nullable(),
   overlays: z.array(z.object({ labelId: z.string(), file: z.string(), camMethod: z.string() })),
   feedback: z.array(
-    z.object({ reader: z.string(), labelId: z.string().nullable(), verdict: z.enum(['agree', 'disagree', 'uncertain']), version: z.number().int(), savedAt: Iso, note: z.string().optional() }),
+    z.object({ reader: z.string(), labelId: z.string().nullable(), verdict: z.enum(['agree', 'disagree', 'uncertain']), version: z.number().int(), savedAt: WorkflowTime, note: z.string().optional() }),
   ),
   reviews: z.array(
     z.object({
@@ -55,7 +61,7 @@ export const ManifestCase = z.object({
       signed: z.boolean(),
       confidence: z.number().int().nullable(),
       timeSpentMs: z.number().nonnegative(),
-      savedAt: Iso,
+      savedAt: WorkflowTime,
       labels: z.array(z.object({ labelId: z.string(), call: ReaderCall.nullable(), verdict: z.enum(['agree', 'disagree', 'uncertain']).nullable() })),
       /** In image pixels, as drawn. */
       regions: z.array(Region),
@@ -63,7 +69,7 @@ export const ManifestCase = z.object({
       note: z.string().optional(),
     }),
   ),
-  adjudications: z.array(z.object({ labelId: z.string(), present: z.boolean(), reader: z.string(), decidedAt: Iso, note: z.string().optional() })),
+  adjudications: z.array(z.object({ labelId: z.string(), present: z.boolean(), reader: z.string(), decidedAt: WorkflowTime, note: z.string().optional() })),
   /** The reference standard per label, and where it came from; null present = no reference (no calls, or a tie). */
   reference: z.array(z.object({ labelId: z.string(), present: z.boolean().nullable(), source: ReferenceSource.nullable() })),
   /** Pointing game and IoU of the stored Grad-CAM against each region a reader drew for a positive label. */
