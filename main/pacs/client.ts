@@ -106,19 +106,22 @@ function checkUid(value: string, what: string): string {
 const badWado = (detail: string): ResightError =>
   new ResightError('PACS_BAD_RESPONSE', `The PACS sent a retrieve answer that could not be used (${detail}). Try again; if it keeps happening, ask your PACS administrator to check the server.`);
 
-/** PS3.4 Table GG.4-1 and friends: the failure reasons STOW-RS servers report. */
+/** PS3.4 Annex GG and B.2.3: the failure reasons STOW-RS servers report, exact codes then ranges. */
 function failureReason(code: number | null): string {
-  const known: Record<number, string> = {
+  if (code === null) return 'the PACS refused it without giving a reason';
+  const exact: Record<number, string> = {
     0x0110: 'processing failure',
     0x0122: 'the server does not support this kind of object',
     0x0124: 'not authorised',
+    0xc122: 'the transfer syntax is not supported',
+  };
+  const range: Record<number, string> = {
     0xa700: 'the server is out of resources',
     0xa900: 'the data set does not match its SOP class',
     0xc000: 'the server cannot understand the file',
-    0xc122: 'the transfer syntax is not supported',
   };
-  if (code === null) return 'the PACS refused it without giving a reason';
-  return `the PACS refused it: ${known[code] ?? 'failure'} (reason 0x${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  const what = exact[code] ?? range[code & 0xff00] ?? range[code & 0xf000] ?? 'failure';
+  return `the PACS refused it: ${what} (reason 0x${code.toString(16).toUpperCase().padStart(4, '0')})`;
 }
 
 export class DicomWebClient {

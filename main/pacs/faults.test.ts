@@ -200,14 +200,14 @@ describe('transport faults against local servers', () => {
         res.writeHead(202, { 'content-type': 'application/dicom+json' }).end(
           JSON.stringify({
             '00081199': { vr: 'SQ', Value: [ref(uids[0]!)] },
-            '00081198': { vr: 'SQ', Value: [ref(uids[1]!, { '00081197': { vr: 'US', Value: [0xa900] } })] },
+            '00081198': { vr: 'SQ', Value: [ref(uids[1]!, { '00081197': { vr: 'US', Value: [0xa901] } })] },
           }),
         );
       });
       const results = await new DicomWebClient({ url: server.url }).store(files);
       expect(parts.map((p, i) => Buffer.compare(p, files[i]!))).toEqual([0, 0, 0]);
       expect(results[0]).toEqual({ index: 0, sopInstanceUid: uids[0], status: 'stored' });
-      expect(results[1]).toMatchObject({ status: 'failed', sopInstanceUid: uids[1], reason: expect.stringMatching(/does not match its SOP class \(reason 0xA900\)/) });
+      expect(results[1]).toMatchObject({ status: 'failed', sopInstanceUid: uids[1], reason: expect.stringMatching(/does not match its SOP class \(reason 0xA901\)/) });
       expect(results[2]).toMatchObject({ status: 'failed', sopInstanceUid: uids[2], reason: 'the PACS did not confirm that it stored this instance' });
     });
 
