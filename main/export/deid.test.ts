@@ -181,6 +181,12 @@ describe('de-identification (PS3.15 Annex E basic profile)', () => {
     }
   });
 
+  it('refuses deflated files with UNSUPPORTED_TRANSFER_SYNTAX', () => {
+    const file = path.join(inputs.dir, 'deflated.dcm');
+    execFileSync('dcmconv', ['+td', path.join(inputs.dir, 'in', 'study', 'a.dcm'), file]);
+    expect(() => new Deidentifier({}, SECRET).deidentify(read(file))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_TRANSFER_SYNTAX' }));
+  });
+
   it('retainUids keeps UIDs and adds the Retain UIDs option', () => {
     const deid = new Deidentifier({ retainUids: true }, SECRET);
     const out = readPart10(deid.deidentify(read(path.join(inputs.dir, 'in', 'study', 'a.dcm'))).bytes).dict;
@@ -188,7 +194,7 @@ describe('de-identification (PS3.15 Annex E basic profile)', () => {
     expect(deid.methodCodes.map((c) => c.value)).toContain('113110');
   });
 
-  it('passes pixel data through byte for byte in explicit, implicit, RLE and JPEG 2000 files; the loader decodes identical pixels', async () => {
+  it('passes pixel data through byte for byte in explicit, implicit, big endian, RLE and JPEG 2000 files; the loader decodes identical pixels', async () => {
     const dir = path.join(inputs.dir, 'syntaxes');
     execFileSync('mkdir', ['-p', dir]);
     const src = path.join(inputs.dir, 'in', 'study', 'a.dcm');
@@ -199,7 +205,9 @@ describe('de-identification (PS3.15 Annex E basic profile)', () => {
     execFileSync('dcmodify', ['-nb', '-ea', '(6000,3000)', '-ea', '(6000,4000)', path.join(dir, 'no-overlay.dcm')]);
     execFileSync('gdcmconv', ['--j2k', path.join(dir, 'no-overlay.dcm'), path.join(dir, 'j2k.dcm')]);
     const deid = new Deidentifier({}, SECRET);
-    for (const name of ['implicit', 'rle', 'j2k']) {
+    execFileSync('dcmconv', ['+tb', src, path.join(dir, 'big-endian.dcm')]);
+    copyFileSync(src, path.join(dir, 'explicit.dcm'));
+    for (const name of ['explicit', 'implicit', 'big-endian', 'rle', 'j2k']) {
       const file = path.join(dir, `${name}.dcm`);
       const before = readPart10(read(file));
       const outBytes = deid.deidentify(read(file)).bytes;

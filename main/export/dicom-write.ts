@@ -39,15 +39,21 @@ export function isPart10(bytes: Uint8Array): boolean {
 /** Reads a Part 10 file. Throws INVALID_DICOM (no patient data in the message) for anything else. */
 export function readPart10(bytes: Uint8Array): Part10 {
   if (!isPart10(bytes)) throw new ResightError('INVALID_DICOM', 'This file is not a DICOM Part 10 file (no DICM preamble).');
+  const damaged = (): ResightError => new ResightError('INVALID_DICOM', 'This DICOM file could not be parsed; it may be damaged or truncated.');
+  let syntax: string;
+  try {
+    syntax = dicomParser.readPart10Header(bytes).string('x00020010') ?? '';
+  } catch {
+    throw damaged();
+  }
+  // The byte-exact pixel splice below needs offsets in the file itself, which a deflated data set lacks.
+  if (syntax === DEFLATED) throw new ResightError('UNSUPPORTED_TRANSFER_SYNTAX', 'Deflated DICOM files are not supported here; convert them to an uncompressed transfer syntax first.');
   let parsed: dicomParser.DataSet;
   try {
     parsed = dicomParser.parseDicom(bytes);
-  } catch (err) {
-    if (String(err).includes('deflate')) throw new ResightError('UNSUPPORTED_TRANSFER_SYNTAX', 'Deflated DICOM files cannot be de-identified; convert them to an uncompressed transfer syntax first.');
-    throw new ResightError('INVALID_DICOM', 'This DICOM file could not be parsed; it may be damaged or truncated.');
+  } catch {
+    throw damaged();
   }
-  const syntax = parsed.string('x00020010') ?? '';
-  if (syntax === DEFLATED) throw new ResightError('UNSUPPORTED_TRANSFER_SYNTAX', 'Deflated DICOM files cannot be de-identified; convert them to an uncompressed transfer syntax first.');
   const pixel = parsed.elements['x7fe00010'];
   let datasetEnd = bytes.length;
   let pixelElement: Uint8Array | undefined;
@@ -65,7 +71,7 @@ export function readPart10(bytes: Uint8Array): Part10 {
     const dicom = data.DicomMessage.readFile(head.buffer);
     return { meta: dicom.meta, dict: dicom.dict, transferSyntax: syntax, pixelElement };
   } catch {
-    throw new ResightError('INVALID_DICOM', 'This DICOM file could not be parsed; it may be damaged or truncated.');
+    throw damaged();
   }
 }
 
