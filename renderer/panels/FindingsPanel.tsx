@@ -4,6 +4,7 @@
 import type { CamMethod, Finding } from '../../preload/api';
 import { CAM_METHODS, useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
+import { SendToPacs } from './SendToPacs';
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 
@@ -142,6 +143,7 @@ export function FindingsPanel() {
             {result.inferenceMs.toFixed(0)} ms on {result.provider.used}
             {result.frame > 0 ? ` · frame ${result.frame + 1}` : ''} · click a finding to see its heatmap
           </p>
+          {info?.format === 'dicom' && <SendToPacs resultId={result.resultId} />}
         </>
       )}
       {!result && info && !running && <p className="muted small">The model has not been run on this image.</p>}

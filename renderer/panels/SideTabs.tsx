@@ -1,12 +1,17 @@
 // Runs in the renderer. The right column's views: the review of the open case (default), the
-// worklist, agreement between readers, and the researcher's heatmap-against-region scores. The
-// review's keys work whichever view is open; opening a case from a list shows its review.
+// worklist, agreement between readers, the researcher's heatmap-against-region scores and export,
+// the PACS browser, batch review and settings. The review's keys work whichever view is open;
+// opening a case from a list shows its review.
 import type { ReactNode } from 'react';
 import { useStudy } from '../state/study';
 import { useSideTab, type Tab } from '../state/tabs';
 import { AgreementPanel } from './AgreementPanel';
+import { BatchPanel } from './BatchPanel';
+import { ExportPanel } from './ExportPanel';
+import { PacsPanel } from './PacsPanel';
 import { ResearchPanel } from './ResearchPanel';
 import { keepFocus, useReviewKeys } from './ReviewPanel';
+import { SettingsPanel } from './SettingsPanel';
 import { WorklistPanel } from './WorklistPanel';
 
 const TABS: { id: Tab; label: string }[] = [
@@ -14,6 +19,9 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'worklist', label: 'Worklist' },
   { id: 'agreement', label: 'Agreement' },
   { id: 'research', label: 'Research' },
+  { id: 'pacs', label: 'PACS' },
+  { id: 'batch', label: 'Batch' },
+  { id: 'settings', label: 'Settings' },
 ];
 
 export function SideTabs({ review }: { review: ReactNode }) {
@@ -42,7 +50,15 @@ export function SideTabs({ review }: { review: ReactNode }) {
         {tab === 'review' && review}
         {tab === 'worklist' && <WorklistPanel />}
         {tab === 'agreement' && <AgreementPanel />}
-        {tab === 'research' && <ResearchPanel />}
+        {tab === 'research' && (
+          <>
+            <ResearchPanel />
+            <ExportPanel />
+          </>
+        )}
+        {tab === 'pacs' && <PacsPanel />}
+        {tab === 'batch' && <BatchPanel />}
+        {tab === 'settings' && <SettingsPanel />}
       </div>
     </>
   );
