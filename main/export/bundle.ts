@@ -350,8 +350,11 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
   let stored: StoredCase[];
   let camOverlap: ReturnType<ReviewStore['camOverlap']>['cases'];
   try {
-    stored = readCases(opened.store, opts.imageIds);
-    camOverlap = stored.some((c) => c.reviews.length) ? new ReviewStore(opened.store).camOverlap().cases : [];
+    // One read transaction: a snapshot, consistent even while the app keeps saving reviews.
+    ({ stored, camOverlap } = opened.store.db.transaction(() => {
+      const cases = readCases(opened.store, opts.imageIds);
+      return { stored: cases, camOverlap: cases.some((c) => c.reviews.length) ? new ReviewStore(opened.store).camOverlap().cases : [] };
+    })());
   } finally {
     await opened.close();
   }
