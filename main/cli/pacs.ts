@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ResightError, type ErrorCode } from '../../preload/api';
 import { DicomWebClient, type StudyFilters, type StudySummary } from '../pacs/client';
 import { credentialsFromCli } from '../pacs/credentials';
-import { DateRange } from '../pacs/qido';
+import { DateRange, studyDateRange } from '../pacs/qido';
 import { fail, flag } from './common';
 
 interface ConnectionFlags {
@@ -57,9 +57,9 @@ function dateRange(opts: { date?: string; dateFrom?: string; dateTo?: string }):
     return flag(DateRange, opts.date, '--date');
   }
   if (opts.dateFrom === undefined && opts.dateTo === undefined) return undefined;
-  const from = opts.dateFrom === undefined ? '' : flag(Day, opts.dateFrom, '--date-from');
-  const to = opts.dateTo === undefined ? '' : flag(Day, opts.dateTo, '--date-to');
-  return flag(DateRange, `${from}-${to}`, '--date-from/--date-to');
+  const from = opts.dateFrom === undefined ? undefined : flag(Day, opts.dateFrom, '--date-from');
+  const to = opts.dateTo === undefined ? undefined : flag(Day, opts.dateTo, '--date-to');
+  return flag(DateRange, studyDateRange(from, to), '--date-from/--date-to');
 }
 
 function printTable(studies: StudySummary[]): void {

@@ -69,6 +69,10 @@ describe.skipIf(!orthancAvailable())('resight pacs', () => {
     expect(await uids('--modality', 'DX')).toEqual([opacity]);
     expect(await uids('--study', opacity)).toEqual([opacity]);
     expect(await uids('--modality', 'CT')).toEqual([]);
+    const day = dump(NORMAL, '0008,0020');
+    expect(await uids('--date-from', day, '--date-to', day, '--patient-id', dump(NORMAL, '0010,0020'))).toEqual([normal]);
+    expect(await uids('--date', `${day}-${day}`, '--study', normal)).toEqual([normal]);
+    expect(await uids('--date-to', '19000101')).toEqual([]);
     const first = await uids('--limit', '1', '--offset', '0');
     const second = await uids('--limit', '1', '--offset', '1');
     expect(first).toHaveLength(1);

@@ -26,7 +26,7 @@ import {
 } from './qido';
 import { send, type HttpRequest, type HttpResponse, type TransportOptions } from './transport';
 
-export type { PacsAuth, AuthSource, SecretBox } from './credentials';
+export type { PacsCredentials, AuthSource, SecretBox } from './credentials';
 export type { InstanceSummary, SeriesSummary, StudySummary, StudyFilters } from './qido';
 
 export interface DicomWebClientOptions {

@@ -5,17 +5,17 @@
 import { z } from 'zod';
 import { ResightError } from '../../preload/api';
 
-export const PacsAuth = z.discriminatedUnion('kind', [
+export const PacsCredentials = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('basic'), user: z.string().min(1).max(256).refine((u) => !u.includes(':'), 'a user name cannot contain ":"'), password: z.string().max(4096) }),
   z.object({ kind: z.literal('bearer'), token: z.string().min(1).max(16384).regex(/^[\x21-\x7e]+$/, 'a token is printable ASCII without spaces') }),
 ]);
-export type PacsAuth = z.infer<typeof PacsAuth>;
+export type PacsCredentials = z.infer<typeof PacsCredentials>;
 
 /**
  * Credentials given directly, or looked up per request (so a vault that is locked later, or a token
  * that is renewed, takes effect without rebuilding the client). May throw CREDENTIALS_UNAVAILABLE.
  */
-export type AuthSource = PacsAuth | (() => Promise<PacsAuth | undefined>);
+export type AuthSource = PacsCredentials | (() => Promise<PacsCredentials | undefined>);
 
 export async function authorization(source: AuthSource | undefined): Promise<string | undefined> {
   const auth = typeof source === 'function' ? await source() : source;
@@ -24,7 +24,11 @@ export async function authorization(source: AuthSource | undefined): Promise<str
   return `Bearer ${auth.token}`;
 }
 
-/** The part of Electron's safeStorage this needs (main/electron passes safeStorage itself). */
+/**
+ * The part of Electron's safeStorage this needs. On Linux without a keyring, safeStorage reports
+ * encryption available but uses a fixed key (backend 'basic_text'); main/electron should report
+ * that case as unavailable.
+ */
 export interface SecretBox {
   isEncryptionAvailable(): boolean;
   encryptString(plainText: string): Buffer;
@@ -38,13 +42,15 @@ const unavailable = (): ResightError =>
   );
 
 /** Encrypts credentials for settings; refuses rather than ever storing them in plain text. */
-export function sealCredentials(box: SecretBox, auth: PacsAuth): string {
+export function sealCredentials(box: SecretBox, auth: PacsCredentials): string {
   if (!box.isEncryptionAvailable()) throw unavailable();
-  return box.encryptString(JSON.stringify(PacsAuth.parse(auth))).toString('base64');
+  const r = PacsCredentials.safeParse(auth);
+  if (!r.success) throw new ResightError('INVALID_ARGUMENT', 'The PACS user name or token is not valid: a user name has 1 to 256 characters without ":", a token has no spaces.');
+  return box.encryptString(JSON.stringify(r.data)).toString('base64');
 }
 
 /** Decrypts what sealCredentials produced. */
-export function openCredentials(box: SecretBox, sealed: string): PacsAuth {
+export function openCredentials(box: SecretBox, sealed: string): PacsCredentials {
   if (!box.isEncryptionAvailable()) throw unavailable();
   let parsed: unknown;
   try {
@@ -52,7 +58,7 @@ export function openCredentials(box: SecretBox, sealed: string): PacsAuth {
   } catch {
     throw new ResightError('CREDENTIALS_UNAVAILABLE', 'The saved PACS credentials could not be decrypted (the keyring may have changed). Enter them again in settings.');
   }
-  const r = PacsAuth.safeParse(parsed);
+  const r = PacsCredentials.safeParse(parsed);
   if (!r.success) throw new ResightError('CREDENTIALS_UNAVAILABLE', 'The saved PACS credentials are damaged. Enter them again in settings.');
   return r.data;
 }
@@ -69,19 +75,19 @@ export function sealedSource(box: SecretBox, load: () => Promise<string | undefi
  * The CLI's credentials: `--user` with the password from RESIGHT_PACS_PASSWORD, or a token from
  * `--token` / RESIGHT_PACS_TOKEN. Passwords never come from flags, which other users can see in `ps`.
  */
-export function credentialsFromCli(flags: { user?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): PacsAuth | undefined {
+export function credentialsFromCli(flags: { user?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): PacsCredentials | undefined {
   const token = flags.token ?? (env.RESIGHT_PACS_TOKEN || undefined);
   const user = flags.user ?? (env.RESIGHT_PACS_USER || undefined);
   if (user && token) throw new ResightError('INVALID_ARGUMENT', 'Give either a user name (basic authentication) or a token, not both.');
   if (token) {
-    const r = PacsAuth.safeParse({ kind: 'bearer', token });
+    const r = PacsCredentials.safeParse({ kind: 'bearer', token });
     if (!r.success) throw new ResightError('INVALID_ARGUMENT', 'The token is not valid: it must be printable characters without spaces.');
     return r.data;
   }
   if (!user) return undefined;
   const password = env.RESIGHT_PACS_PASSWORD;
   if (password === undefined) throw new ResightError('CREDENTIALS_UNAVAILABLE', `A user name was given but no password: set the environment variable RESIGHT_PACS_PASSWORD.`);
-  const r = PacsAuth.safeParse({ kind: 'basic', user, password });
+  const r = PacsCredentials.safeParse({ kind: 'basic', user, password });
   if (!r.success) throw new ResightError('INVALID_ARGUMENT', 'The user name is not valid: it must be 1 to 256 characters without ":".');
   return r.data;
 }

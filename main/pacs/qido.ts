@@ -14,6 +14,10 @@ export const DateRange = z
     const [from, to] = s.split('-');
     return !from || !to || from <= to;
   }, 'the first date comes after the second');
+/** The StudyDate range for an optional first and last day (YYYYMMDD each). */
+export function studyDateRange(from?: string, to?: string): string | undefined {
+  return from === undefined && to === undefined ? undefined : `${from ?? ''}-${to ?? ''}`;
+}
 /** Matching keys allow DICOM wildcards (* and ?) but no backslash (a value separator). */
 const MatchText = z.string().min(1).max(64).regex(/^[^\\\u0000-\u001f]*$/, 'no backslashes or control characters');
 
