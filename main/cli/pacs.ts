@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ResightError, type ErrorCode } from '../../preload/api';
-import { DicomWebClient, type StudyFilters, type StudySummary } from '../pacs/client';
+import { DicomWebClient, type StudySummary } from '../pacs/client';
 import { credentialsFromCli } from '../pacs/credentials';
-import { DateRange, studyDateRange } from '../pacs/qido';
+import { DateRange, StudyFilters, studyDateRange } from '../pacs/qido';
 import { fail, flag } from './common';
 
 interface ConnectionFlags {
@@ -105,11 +105,11 @@ export function registerPacsCommand(program: Command): void {
         try {
           const client = clientFrom(opts);
           const filters: StudyFilters = {
-            patientId: opts.patientId,
-            patientName: opts.patientName,
-            modality: opts.modality?.toUpperCase(),
-            studyUid: opts.study,
-            accession: opts.accession,
+            patientId: flag(StudyFilters.shape.patientId, opts.patientId, '--patient-id'),
+            patientName: flag(StudyFilters.shape.patientName, opts.patientName, '--patient-name'),
+            modality: flag(StudyFilters.shape.modality, opts.modality?.toUpperCase(), '--modality'),
+            studyUid: flag(StudyFilters.shape.studyUid, opts.study, '--study'),
+            accession: flag(StudyFilters.shape.accession, opts.accession, '--accession'),
             studyDate: dateRange(opts),
           };
           const studies = await client.searchStudies(filters, {

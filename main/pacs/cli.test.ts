@@ -126,6 +126,9 @@ describe.skipIf(!orthancAvailable())('resight pacs', () => {
     const badDate = await runCli('pacs', 'query', ...auth(), '--date', '2024-01-01');
     expect(badDate.stderr).toMatch(/^error INVALID_ARGUMENT: The --date value is not valid/);
 
+    const badUid = await runCli('pacs', 'query', ...auth(), '--study', 'abc');
+    expect(badUid.stderr).toMatch(/^error INVALID_ARGUMENT: The --study value is not valid/);
+
     const both = await runCli('pacs', 'query', ...auth(), '--token', 'x');
     expect(both.stderr).toMatch(/^error INVALID_ARGUMENT: /);
 

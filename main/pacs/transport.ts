@@ -55,7 +55,7 @@ function networkError(err: unknown, url: URL): Transient {
         ? 'the host name could not be resolved'
         : 'the connection failed';
   return new Transient(
-    new ResightError('PACS_UNREACHABLE', `The PACS at ${where(url)} could not be reached (${reason}). Check the server address in settings, that the server is running, and your network connection.`),
+    new ResightError('PACS_UNREACHABLE', `The PACS at ${where(url)} could not be reached (${reason}). Check the server address, that the server is running, and the network connection.`),
   );
 }
 
