@@ -47,7 +47,7 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function launch(dir: string, user: string, password: string): Promise<OrthancServer | undefined> {
+async function launch(dir: string, user: string, password: string, auth: boolean): Promise<OrthancServer | undefined> {
   const port = await freePort();
   const config = {
     Name: 'ResightTest',
@@ -57,8 +57,8 @@ async function launch(dir: string, user: string, password: string): Promise<Orth
     StorageDirectory: path.join(dir, 'storage'),
     IndexDirectory: path.join(dir, 'index'),
     RemoteAccessAllowed: false,
-    AuthenticationEnabled: true,
-    RegisteredUsers: { [user]: password },
+    AuthenticationEnabled: auth,
+    RegisteredUsers: auth ? { [user]: password } : {},
     Plugins: [DICOMWEB_PLUGIN],
     DicomWeb: { Enable: true, Root: '/dicom-web/' },
   };
@@ -102,13 +102,16 @@ async function launch(dir: string, user: string, password: string): Promise<Orth
   throw new Error(`Orthanc did not answer within 30 s; see ${path.join(dir, 'orthanc.log')}`);
 }
 
-/** Starts Orthanc with the DICOMweb plugin; stop() ends it and removes its folder. */
-export async function startOrthanc(): Promise<OrthancServer> {
+/**
+ * Starts Orthanc with the DICOMweb plugin; stop() ends it and removes its folder. `auth: false`
+ * serves without authentication, for browser mode, which cannot store credentials (no keychain).
+ */
+export async function startOrthanc(opts: { auth?: boolean } = {}): Promise<OrthancServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'resight-orthanc-'));
   const user = 'resight';
   const password = randomBytes(12).toString('hex');
   for (let tries = 0; tries < 3; tries++) {
-    const server = await launch(dir, user, password);
+    const server = await launch(dir, user, password, opts.auth ?? true);
     if (server)
       return {
         ...server,
@@ -127,7 +130,8 @@ export async function startOrthanc(): Promise<OrthancServer> {
 export async function uploadToOrthanc(server: OrthancServer, files: Uint8Array[]): Promise<void> {
   const authorization = `Basic ${Buffer.from(`${server.user}:${server.password}`).toString('base64')}`;
   for (const body of files) {
-    const res = await fetch(`${server.rest}/instances`, { method: 'POST', headers: { authorization, 'content-type': 'application/dicom' }, body });
+    // A copy on a plain ArrayBuffer: the DOM's BodyInit (the e2e specs import this file) refuses a view of ArrayBufferLike.
+    const res = await fetch(`${server.rest}/instances`, { method: 'POST', headers: { authorization, 'content-type': 'application/dicom' }, body: new Uint8Array(body) });
     const text = await res.text();
     if (!res.ok) throw new Error(`Orthanc refused an upload: HTTP ${res.status} ${text.slice(0, 200)}`);
   }
