@@ -189,6 +189,8 @@ export const Settings = z.object({
   threads: z.number().int().min(1).max(256).nullable(),
   /** The model to use; null means the first bundled one. */
   activeModel: z.object({ id: z.string(), version: z.string() }).nullable(),
+  /** Byte budget of the decoded-frame cache in MiB; null means RESIGHT_FRAME_CACHE_MB or 1024. */
+  frameCacheMB: z.number().int().min(64).max(262_144).nullable().default(null),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -461,6 +463,123 @@ export const AppInfo = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
+// ───────────────────────────── export, PACS, batch review ─────────────────────────────
+
+export const ExportFormat = z.enum(['bundle', 'coco', 'sr']);
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+export const ExportRequest = z
+  .object({
+    format: ExportFormat.default('bundle'),
+    /** Keep patient data (the default de-identifies per PS3.15 Annex E). */
+    identified: z.boolean().default(false),
+    /** Include images marked BurnedInAnnotation = YES (excluded by default: text in the pixels cannot be removed). */
+    allowBurnedIn: z.boolean().default(false),
+    /** The .zip to write (Electron: from the save dialog; browser mode: a local path). */
+    outPath: FilePath,
+  })
+  .strict();
+
+export const ExportSummary = z.object({
+  cases: z.number().int().nonnegative(),
+  /** Cases left out, by case number (never patient data), with the reason. */
+  excluded: z.array(z.object({ case: z.string(), reason: z.string() })),
+  out: z.string(),
+  format: ExportFormat,
+});
+export type ExportSummary = z.infer<typeof ExportSummary>;
+
+const DicomUid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'a DICOM UID is digits and dots').max(64);
+const DicomDate = z.string().regex(/^\d{8}$/, 'a date is YYYYMMDD');
+const ServerId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a server id is lower-case letters, digits and dashes');
+
+export const PacsAuth = z.enum(['none', 'basic', 'bearer']);
+export type PacsAuth = z.infer<typeof PacsAuth>;
+
+export const PacsServer = z.object({
+  id: ServerId,
+  name: z.string().min(1).max(100),
+  /** The DICOMweb root, e.g. http://pacs.local:8042/dicom-web */
+  url: z.string().url().max(2048),
+  auth: PacsAuth,
+  user: z.string().max(256).optional(),
+  /** A password or token is stored (encrypted by the operating system's keychain); never sent back. */
+  hasSecret: z.boolean(),
+});
+export type PacsServer = z.infer<typeof PacsServer>;
+
+export const PacsServerInput = z
+  .object({
+    /** Absent: a new server. */
+    id: ServerId.optional(),
+    name: z.string().min(1).max(100),
+    url: z.string().url().max(2048).refine((u) => /^https?:\/\//i.test(u), 'the address must start with http:// or https://'),
+    auth: PacsAuth.default('none'),
+    user: z.string().max(256).optional(),
+    /** Password (basic) or token (bearer); absent keeps the stored one. Refused where the OS keychain is unavailable. */
+    secret: z.string().min(1).max(8192).optional(),
+  })
+  .strict();
+
+export const PacsQuery = z
+  .object({
+    serverId: ServerId,
+    patientName: z.string().max(64).optional(),
+    patientId: z.string().max(64).optional(),
+    dateFrom: DicomDate.optional(),
+    dateTo: DicomDate.optional(),
+    modality: z.string().regex(/^[A-Z0-9]{1,16}$/, 'a modality is a code such as CR, DX or CT').optional(),
+    accession: z.string().max(16).optional(),
+    studyInstanceUid: DicomUid.optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    offset: z.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+export const PacsStudy = z.object({
+  studyInstanceUid: z.string(),
+  patientName: z.string().optional(),
+  patientId: z.string().optional(),
+  studyDate: z.string().optional(),
+  description: z.string().optional(),
+  accession: z.string().optional(),
+  modalities: z.array(z.string()),
+  instances: z.number().int().nonnegative().optional(),
+});
+export type PacsStudy = z.infer<typeof PacsStudy>;
+
+export const PacsSendOutcome = z.object({
+  /** What was stored, e.g. "SR", "overlay effusion". */
+  stored: z.array(z.string()),
+  failed: z.array(z.object({ what: z.string(), reason: z.string() })),
+});
+export type PacsSendOutcome = z.infer<typeof PacsSendOutcome>;
+
+export const BatchSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('folder'), path: FilePath }).strict(),
+  z.object({ kind: z.literal('pacs'), serverId: ServerId, studyInstanceUids: z.array(DicomUid).min(1).max(500) }).strict(),
+]);
+export type BatchSource = z.infer<typeof BatchSource>;
+
+export const BatchJob = z.object({
+  jobId: z.string(),
+  /** pausing: the batch in flight finishes first; paused jobs survive a restart and resume. */
+  state: z.enum(['running', 'pausing', 'paused', 'finished', 'failed']),
+  source: z.enum(['folder', 'pacs']),
+  total: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  /** Completed by an earlier run of this job. */
+  resumed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  etaSeconds: z.number().nonnegative().nullable(),
+  /** Folder with results.csv, cams/ and the case-review bundle. */
+  outDir: z.string(),
+  bundle: z.string().nullable(),
+  error: ApiErrorShape.nullable(),
+  startedAt: z.string(),
+});
+export type BatchJob = z.infer<typeof BatchJob>;
+
 // ───────────────────────────── calls ─────────────────────────────
 
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, binary = false) => ({
@@ -563,6 +682,24 @@ export const api = {
     AdjudicationItem,
   ),
   'research.camOverlap': call(NoInput, CamOverlapReport),
+  /** Writes a case-review bundle, COCO JSON or DICOM SRs of the store's cases; never changes the store. */
+  'export.run': call(ExportRequest, ExportSummary),
+  'pacs.servers': call(NoInput, z.array(PacsServer)),
+  'pacs.saveServer': call(PacsServerInput, PacsServer),
+  'pacs.removeServer': call(z.object({ id: ServerId }).strict(), z.object({ removed: z.boolean() })),
+  'pacs.query': call(PacsQuery, z.object({ studies: z.array(PacsStudy), offset: z.number().int(), limit: z.number().int() })),
+  /** Retrieves a study (WADO-RS) into the local cache and opens its images; progress as pacs.progress. */
+  'pacs.retrieve': call(
+    z.object({ serverId: ServerId, studyInstanceUid: DicomUid, requestId: z.string().min(1).max(64) }).strict(),
+    z.object({ images: z.array(ImageInfo), failed: z.number().int().nonnegative() }),
+  ),
+  'pacs.cancel': call(z.object({ requestId: z.string().min(1).max(64) }).strict(), z.object({ cancelled: z.boolean() })),
+  /** Sends a model result back as a DICOM SR (and overlays as Secondary Captures) by STOW-RS. */
+  'pacs.sendResult': call(z.object({ serverId: ServerId, resultId: z.number().int().positive(), overlays: z.boolean().default(true) }).strict(), PacsSendOutcome),
+  'batch.start': call(z.object({ source: BatchSource, cam: CamMethod.default('gradcam') }).strict(), BatchJob),
+  'batch.pause': call(z.object({ jobId: z.string().min(1).max(64) }).strict(), BatchJob),
+  'batch.resume': call(z.object({ jobId: z.string().min(1).max(64) }).strict(), BatchJob),
+  'batch.list': call(NoInput, z.array(BatchJob)),
 } as const;
 
 export type Api = typeof api;
@@ -588,6 +725,12 @@ export const events = {
     done: z.number().int().nonnegative(),
     total: z.number().int().positive(),
   }),
+  'pacs.progress': z.object({
+    requestId: z.string(),
+    done: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+  }),
+  'batch.progress': BatchJob,
 } as const;
 
 export type Events = typeof events;

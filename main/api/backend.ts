@@ -12,12 +12,16 @@ import type { InferenceSettings } from '../inference/service';
 import { openDatabase } from '../store/database';
 import { Store } from '../store/repositories';
 import { ReviewStore } from '../store/reviews';
+import type { SecretBox } from '../pacs/credentials';
 import { agreementHandlers } from './agreement';
 import { annotationHandlers } from './annotations';
+import { batchJobs } from './batch';
 import type { Handlers } from './dispatch';
 import { EventHub } from './events';
+import { exportHandlers } from './export';
 import { feedbackHandlers } from './feedback';
 import { inferenceHandlers } from './inference';
+import { pacsHandlers, pacsServers } from './pacs';
 import { attributeToCurrentReader, readersHandlers } from './readers';
 import { applySettings, loadSettings, settingsHandlers } from './settings';
 import { studiesHandlers } from './studies';
@@ -33,6 +37,8 @@ export interface BackendOptions {
   inference?: Partial<InferenceSettings>;
   /** better-sqlite3 addon built for this runtime's ABI, when it is not the installed one. */
   sqliteNativeBinding?: string;
+  /** Electron's safeStorage, for PACS credentials; absent in browser mode, where they are refused. */
+  secrets?: SecretBox;
 }
 
 export interface Backend {
@@ -40,6 +46,8 @@ export interface Backend {
   events: EventHub;
   store: Store;
   engine: HostClient;
+  /** Decoded images held for reuse, under the budget the settings give. */
+  cache: ImageCache;
   close(): Promise<void>;
 }
 
@@ -47,7 +55,8 @@ export const DATABASE_FILE = 'resight.sqlite';
 
 export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const events = new EventHub();
-  const store = new Store(await openDatabase(path.join(opts.dataDir, DATABASE_FILE), opts.sqliteNativeBinding));
+  const dbPath = path.join(opts.dataDir, DATABASE_FILE);
+  const store = new Store(await openDatabase(dbPath, opts.sqliteNativeBinding));
   const engine = new HostClient(opts.hostSpawner, (status) => events.emit('inference.hostStatus', status));
   const cache = new ImageCache();
   const userModelsDir = path.join(opts.dataDir, 'models');
@@ -57,13 +66,28 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   ]);
   // Stored settings first; flags given at start-up (CLI, tests) win for this run.
   const settings: InferenceSettings = { provider: 'auto', threads: defaultThreads() };
-  applySettings(loadSettings(store), settings);
+  applySettings(loadSettings(store), settings, cache);
   if (opts.inference?.provider) settings.provider = opts.inference.provider;
   if (opts.inference?.threads) settings.threads = opts.inference.threads;
   const studies = { samplesDir: opts.samplesDir, cache, store };
   const reviews = new ReviewStore(store);
   const activeModel = () => loadSettings(store).activeModel;
   const reviewDeps = { ...studies, reviews, registry, activeModel };
+  // The app root holds models/ (bundled) beside the rest of the resources.
+  const appRoot = path.dirname(opts.modelsDir);
+  const batch = batchJobs({
+    store,
+    dbPath,
+    dataDir: opts.dataDir,
+    appRoot,
+    registry,
+    engine,
+    settings,
+    events,
+    activeModel,
+    pacsClient: (id) => pacsServers(store, opts.secrets).client(id),
+    log: opts.log,
+  });
   const handlers: Handlers = attributeToCurrentReader({
     'app.info': async () => ({
       name: 'Resight',
@@ -74,19 +98,24 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     }),
     ...studiesHandlers(studies),
     ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log, activeModel }),
-    ...settingsHandlers({ store, registry, live: settings, userModelsDir }),
+    ...settingsHandlers({ store, registry, live: settings, userModelsDir, frames: cache }),
     ...feedbackHandlers(store),
     ...readersHandlers(reviews),
     ...annotationHandlers(reviewDeps),
     ...worklistHandlers(reviewDeps),
     ...agreementHandlers(reviews),
+    ...exportHandlers({ dbPath, appRoot }),
+    ...pacsHandlers({ store, reviews, cache, events, retrieveDir: path.join(opts.dataDir, 'pacs-retrieved'), secrets: opts.secrets }),
+    ...batch.handlers,
   }, reviews);
   return {
     handlers,
     events,
     store,
     engine,
+    cache,
     close: async () => {
+      await batch.stop();
       await engine.close();
       store.close();
     },

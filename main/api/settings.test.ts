@@ -5,8 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forkSpawner } from '../inference/host/fork';
+import { frameCacheBudget } from '../imaging/cache';
 import { hostEntry, modelsDir, samplesDir } from '../testing/fixtures';
 import { createBackend } from './backend';
+import { dispatch } from './dispatch';
 
 const ctx = { frontDoor: 'browser' as const, reader: 'dr-test' };
 const cardFile = readdirSync(modelsDir).filter((f) => f.endsWith('.json')).sort()[0]!;
@@ -29,15 +31,21 @@ describe('settings and models', () => {
   it('persists provider, threads and the active model across a restart', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'resight-settings-'));
     let b = await backendAt(dataDir);
-    expect(await b.handlers['settings.get']({}, ctx)).toEqual({ provider: 'auto', threads: null, activeModel: null });
-    await b.handlers['settings.set']({ provider: 'cpu', threads: 1 }, ctx);
+    expect(await b.handlers['settings.get']({}, ctx)).toEqual({ provider: 'auto', threads: null, activeModel: null, frameCacheMB: null });
+    await b.handlers['settings.set']({ provider: 'cpu', threads: 1, frameCacheMB: 256 }, ctx);
+    // The frame cache takes its new budget at once, not after a restart.
+    expect(b.cache.budgetBytes).toBe(256 * 1024 ** 2);
     const imported = await b.handlers['models.import']({ cardPath: modelCopy((c) => ({ ...c, version: '9.9.9-local' })) }, ctx);
     expect(imported).toMatchObject({ id: card.id, version: '9.9.9-local', source: 'user' });
     await b.handlers['models.setActive']({ id: card.id, version: '9.9.9-local' }, ctx);
     await b.close();
 
     b = await backendAt(dataDir);
-    expect(await b.handlers['settings.get']({}, ctx)).toEqual({ provider: 'cpu', threads: 1, activeModel: { id: card.id, version: '9.9.9-local' } });
+    expect(await b.handlers['settings.get']({}, ctx)).toEqual({ provider: 'cpu', threads: 1, activeModel: { id: card.id, version: '9.9.9-local' }, frameCacheMB: 256 });
+    expect(b.cache.budgetBytes).toBe(256 * 1024 ** 2);
+    await b.handlers['settings.set']({ frameCacheMB: null }, ctx);
+    expect(b.cache.budgetBytes).toBe(frameCacheBudget());
+    await expect(dispatch(b.handlers, 'settings.set', { frameCacheMB: 8 }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     const list = await b.handlers['models.list']({}, ctx);
     expect(list.find((m) => m.active)).toMatchObject({ version: '9.9.9-local', source: 'user' });
     expect(list.filter((m) => m.source === 'bundled').length).toBeGreaterThan(0);

@@ -2,6 +2,7 @@
 // management, persisted in the store so they survive restarts.
 import path from 'node:path';
 import { ResightError, Settings, type ModelSummary } from '../../preload/api';
+import { frameCacheBudget } from '../imaging/cache';
 import { defaultThreads } from '../inference/providers';
 import type { LoadedModel, ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
@@ -12,13 +13,14 @@ const KEY = 'app';
 
 export function loadSettings(store: Store): Settings {
   const parsed = Settings.safeParse(store.getSetting(KEY));
-  return parsed.success ? parsed.data : { provider: 'auto', threads: null, activeModel: null };
+  return parsed.success ? parsed.data : { provider: 'auto', threads: null, activeModel: null, frameCacheMB: null };
 }
 
-/** Copies the persisted choice into the live inference settings the handlers read. */
-export function applySettings(settings: Settings, live: InferenceSettings): void {
+/** Copies the persisted choice into the live inference settings and the frame cache's budget. */
+export function applySettings(settings: Settings, live: InferenceSettings, frames?: { setBudget(bytes: number): void }): void {
   live.provider = settings.provider;
   live.threads = settings.threads ?? defaultThreads();
+  frames?.setBudget(settings.frameCacheMB === null ? frameCacheBudget() : settings.frameCacheMB * 1024 ** 2);
 }
 
 export interface SettingsDeps {
@@ -26,6 +28,7 @@ export interface SettingsDeps {
   registry: ModelRegistry;
   live: InferenceSettings;
   userModelsDir: string;
+  frames?: { setBudget(bytes: number): void };
 }
 
 export function summaryOf(model: LoadedModel, active: LoadedModel | undefined): ModelSummary {
@@ -35,7 +38,7 @@ export function summaryOf(model: LoadedModel, active: LoadedModel | undefined): 
 export function settingsHandlers(deps: SettingsDeps): Pick<Handlers, 'settings.get' | 'settings.set' | 'models.import' | 'models.setActive' | 'models.list'> {
   const save = (next: Settings, reader: string): Settings => {
     deps.store.setSetting(KEY, next, reader);
-    applySettings(next, deps.live);
+    applySettings(next, deps.live, deps.frames);
     return next;
   };
   const active = async (): Promise<LoadedModel | undefined> => {

@@ -10,6 +10,7 @@ import { registerDeidCommand } from './deid';
 import { registerExportCommand } from './export';
 import { inferFile } from './infer';
 import { registerPacsCommand } from './pacs';
+import { registerReviewCommand } from './review';
 import { decodedArray, infoRecord, renderPng } from '../imaging/export';
 import { loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
@@ -193,5 +194,6 @@ export function buildProgram(appRoot: string): Command {
   registerPacsCommand(program);
   registerExportCommand(program);
   registerDeidCommand(program);
+  registerReviewCommand(program, appRoot);
   return program;
 }

@@ -202,6 +202,15 @@ export const ipcRenderer = new (class extends FakeEmitter {
   readonly invoke = vi.fn(async (..._args: unknown[]): Promise<unknown> => undefined);
 })();
 export const contextBridge = { exposeInMainWorld: vi.fn() };
+/** A reversible stand-in for the OS keychain; tests set `available` and `backend`. */
+export const safeStorage = {
+  available: true,
+  backend: 'gnome_libsecret',
+  isEncryptionAvailable: vi.fn(() => safeStorage.available),
+  getSelectedStorageBackend: vi.fn(() => safeStorage.backend),
+  encryptString: vi.fn((plain: string) => Buffer.from(`sealed:${Buffer.from(plain, 'utf8').toString('base64')}`)),
+  decryptString: vi.fn((sealed: Buffer) => Buffer.from(sealed.toString().replace(/^sealed:/, ''), 'base64').toString('utf8')),
+};
 
 export function resetElectronFakes(): void {
   app.reset();
@@ -214,5 +223,7 @@ export function resetElectronFakes(): void {
   ipcRenderer.removeAllListeners();
   BrowserWindow.instances = [];
   utilityProcess.children = [];
+  safeStorage.available = true;
+  safeStorage.backend = 'gnome_libsecret';
   vi.clearAllMocks();
 }

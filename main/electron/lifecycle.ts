@@ -8,6 +8,7 @@ import type { Logger } from '../api/dispatch';
 import { createUtilityHostSpawner } from './host-process';
 import { forwardEvents, OPEN_DIALOG_OPTIONS, readerName, registerIpc } from './ipc';
 import { createMainLogger } from './log';
+import { keychainSecrets } from './secrets';
 import { buildMenuTemplate, sendMenuCommand, showAbout } from './menu';
 import { resolveAppPaths } from './paths';
 import { registerAppScheme, serveRenderer } from './protocol';
@@ -110,6 +111,7 @@ export function runResight(): void {
       frontDoor: 'electron',
       hostSpawner: createUtilityHostSpawner(paths.hostEntry, log),
       log,
+      secrets: keychainSecrets(),
       // Set by `npm start`, which builds an Electron-ABI copy of better-sqlite3 (scripts/start.mjs);
       // packaged apps get theirs rebuilt by electron-builder and leave it unset.
       ...(process.env[SQLITE_BINDING_ENV] ? { sqliteNativeBinding: process.env[SQLITE_BINDING_ENV] } : {}),
