@@ -142,8 +142,14 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
           return;
         }
         const bundle = path.join(job.outDir, 'case-review.zip');
-        await exportCases(deps.dbPath, bundle, { format: 'bundle', imageIds: outcome.imageIds, appRoot: deps.appRoot });
-        update(job.jobId, { state: 'finished', bundle });
+        try {
+          await exportCases(deps.dbPath, bundle, { format: 'bundle', imageIds: outcome.imageIds, appRoot: deps.appRoot });
+          update(job.jobId, { state: 'finished', bundle });
+        } catch (err) {
+          // The review is complete; only the de-identified bundle had nothing it could include.
+          if (!(err instanceof ResightError && err.code === 'NOTHING_TO_EXPORT')) throw err;
+          update(job.jobId, { state: 'finished', bundle: null, error: { code: err.code, message: `${err.message} Export from the Export panel to choose what to include.` } });
+        }
       } catch (err) {
         const error =
           err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'REVIEW_FAILED' as const, message: 'The batch review stopped on an unexpected error. Resume it to try again.' };

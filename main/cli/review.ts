@@ -35,6 +35,7 @@ interface ReviewFlags {
   token?: string;
   bundle: boolean;
   identified?: boolean;
+  allowBurnedIn?: boolean;
 }
 
 function duration(seconds: number): string {
@@ -68,6 +69,7 @@ export function registerReviewCommand(program: Command, appRoot: string): void {
     .option('--token <token>', 'PACS bearer token (or RESIGHT_PACS_TOKEN)')
     .option('--no-bundle', 'skip the case-review bundle')
     .option('--identified', 'keep patient data in the bundle (de-identified by default)')
+    .option('--allow-burned-in', 'include images marked as having burned-in text in the de-identified bundle')
     .action(async (target: string | undefined, opts: ReviewFlags) => {
       const engine = new InProcessEngine();
       const controller = new AbortController();
@@ -121,8 +123,21 @@ export function registerReviewCommand(program: Command, appRoot: string): void {
         let bundle = '';
         if (opts.bundle && outcome.imageIds.length) {
           const zip = path.join(out, 'case-review.zip');
-          const summary = await exportCases(outcome.dbPath, zip, { format: 'bundle', identified: Boolean(opts.identified), imageIds: outcome.imageIds, appRoot });
-          bundle = `; bundle ${zip} (${summary.cases} cases${summary.excluded.length ? `, ${summary.excluded.length} excluded` : ''})`;
+          try {
+            const summary = await exportCases(outcome.dbPath, zip, {
+              format: 'bundle',
+              identified: Boolean(opts.identified),
+              allowBurnedIn: Boolean(opts.allowBurnedIn),
+              imageIds: outcome.imageIds,
+              appRoot,
+            });
+            bundle = `; bundle ${zip} (${summary.cases} cases${summary.excluded.length ? `, ${summary.excluded.length} excluded` : ''})`;
+          } catch (err) {
+            // The review itself is complete; a bundle with nothing de-identifiable in it is not written.
+            if (!(err instanceof ResightError && err.code === 'NOTHING_TO_EXPORT')) throw err;
+            console.error(`no bundle: ${err.message} Add --allow-burned-in or --identified to include those images.`);
+            bundle = '; no bundle (nothing could be exported de-identified)';
+          }
         }
         console.log(
           `reviewed ${outcome.completed} of ${outcome.total} images with ${model.card.id} ${model.card.version}` +
