@@ -3,6 +3,7 @@
 // paused, carried over a server restart and resumed; the PACS browser against a real Orthanc
 // (search, open, send the result back, review picked studies as a batch) and its error display.
 import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,7 +134,7 @@ test('export: a case-review bundle after a model run, de-identified unless confi
     await openTab(page, 'research');
     await expect(page.getByTestId('export-deidentify')).toBeChecked();
     // Turning de-identification off asks first; declining keeps it on.
-    await page.getByTestId('export-deidentify').uncheck();
+    await page.getByTestId('export-deidentify').click();
     await expect(page.getByTestId('export-identified-confirm')).toBeVisible();
     await expect(page.getByTestId('export-run')).toBeDisabled();
     await page.getByTestId('export-identified-no').click();
@@ -232,7 +233,14 @@ test.describe('PACS browser against Orthanc', () => {
   test.beforeAll(async () => {
     // Browser mode cannot keep credentials, so this Orthanc asks for none.
     orthanc = await startOrthanc({ auth: false });
-    await uploadToOrthanc(orthanc, [readFileSync(join(SAMPLES, 'cxr-opacity-dx.dcm'))]);
+    // The samples say BurnedInAnnotation YES, which a batch's bundle leaves out; this copy says NO
+    // so the batch over it has a case to bundle.
+    const dir = mkdtempSync(join(tmpdir(), 'resight-e2e-pacs-'));
+    const file = join(dir, 'study.dcm');
+    copyFileSync(join(SAMPLES, 'cxr-opacity-dx.dcm'), file);
+    execFileSync('dcmodify', ['-nb', '-m', '(0028,0301)=NO', file]);
+    await uploadToOrthanc(orthanc, [readFileSync(file)]);
+    rmSync(dir, { recursive: true, force: true });
   });
   test.afterAll(async () => {
     await orthanc?.stop();
@@ -311,6 +319,7 @@ test.describe('PACS browser against Orthanc', () => {
       await page.getByTestId('send-result').click();
       await expect(page.getByTestId('send-outcome')).toContainText('Stored: SR', { timeout: 60_000 });
       await expect(page.getByTestId('send-outcome')).not.toContainText('Failed');
+      await page.screenshot({ path: join(SHOTS, 'research-send-to-pacs.png') });
       expect(((await orthancGet(orthanc, '/instances')) as unknown[]).length).toBeGreaterThan(before);
     });
   });

@@ -20,7 +20,7 @@ export function ServerChooser({ testId }: { testId: string }) {
   const serverId = usePacs((s) => s.serverId);
   const choose = usePacs((s) => s.chooseServer);
   return (
-    <label>
+    <label className="field">
       PACS server
       <select data-testid={testId} value={serverId ?? ''} disabled={servers.length === 0} onChange={(e) => choose(e.currentTarget.value)}>
         {servers.map((s) => (
@@ -84,7 +84,7 @@ function StudyRow({ study }: { study: PacsStudy }) {
       <td>{study.modalities.join(', ')}</td>
       <td>{study.description}</td>
       <td className="num">{study.instances ?? ''}</td>
-      <td>
+      <td className="nowrap">
         <button type="button" className="small" data-testid="pacs-open" disabled={busy} aria-label={`Open ${who}`} onClick={() => void open(study.studyInstanceUid)}>
           Open
         </button>

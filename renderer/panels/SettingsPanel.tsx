@@ -134,7 +134,10 @@ function ModelChooser() {
             </div>
             {m.placeholder && <p className="field-error small">Untrained placeholder: its outputs mean nothing.</p>}
             <p className="model-notice">{m.notice}</p>
-            <p className="small">{m.intendedUse}</p>
+            <p className="small">
+              <span className="muted">Intended use: </span>
+              {m.intendedUse}
+            </p>
             <p className="muted small">
               {m.labels.length} label{m.labels.length === 1 ? '' : 's'}: {m.labels.map((l) => l.name).join(', ')}
             </p>
