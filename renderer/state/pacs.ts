@@ -37,6 +37,8 @@ interface PacsState {
   /** The server the browser and the send button use. */
   serverId: string | null;
   form: PacsSearchForm;
+  /** The form the results shown were searched with: paging keeps to it while the form is edited. */
+  shownForm: PacsSearchForm | null;
   studies: PacsStudy[];
   offset: number;
   /** The last page came back full, so there may be another. */
@@ -87,6 +89,7 @@ export const usePacs = create<PacsState>()((set, get) => ({
   serversLoaded: false,
   serverId: null,
   form: EMPTY_FORM,
+  shownForm: null,
   studies: [],
   offset: 0,
   more: false,
@@ -127,17 +130,18 @@ export const usePacs = create<PacsState>()((set, get) => ({
   chooseServer: (serverId) => {
     if (serverId === get().serverId) return;
     // Results and picks belong to the server they came from.
-    set({ serverId, studies: [], selected: [], offset: 0, more: false, searched: false, error: null, retrieved: null });
+    set({ serverId, studies: [], shownForm: null, selected: [], offset: 0, more: false, searched: false, error: null, retrieved: null });
   },
   setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
   search: async (offset = 0) => {
-    const { serverId, form } = get();
+    const { serverId, shownForm } = get();
     if (!serverId) return;
+    const form = offset > 0 && shownForm ? shownForm : get().form;
     set({ searching: true, error: null });
     try {
       const page = await call('pacs.query', toQuery(serverId, form, offset));
       if (get().serverId !== serverId) return;
-      set({ studies: page.studies, offset: page.offset, more: page.studies.length >= page.limit, searched: true });
+      set({ studies: page.studies, shownForm: form, offset: page.offset, more: page.studies.length >= page.limit, searched: true });
     } catch (err) {
       set({ error: messageOf(err) });
     } finally {
