@@ -27,12 +27,26 @@ function upsert(jobs: BatchJob[], job: BatchJob): BatchJob[] {
 }
 
 let listening = false;
+/**
+ * Events per job. Every state change is also an event, and events arrive in order; a call's reply
+ * does not (a job can reach "paused" before the reply saying "pausing" lands). So a reply is shown
+ * only when no event about that job came in while the call was out.
+ */
+const eventsSeen = new Map<string, number>();
 
 export const useBatch = create<BatchState>()((set, get) => {
   const apply = (job: BatchJob) => set((s) => ({ jobs: upsert(s.jobs, job) }));
+  const onProgress = (job: BatchJob) => {
+    eventsSeen.set(job.jobId, (eventsSeen.get(job.jobId) ?? 0) + 1);
+    apply(job);
+  };
+  const applyReply = (job: BatchJob, seenBefore: number) => {
+    if ((eventsSeen.get(job.jobId) ?? 0) === seenBefore) apply(job);
+  };
   const act = async (method: 'batch.pause' | 'batch.resume', jobId: string) => {
+    const seen = eventsSeen.get(jobId) ?? 0;
     try {
-      apply(await call(method, { jobId }));
+      applyReply(await call(method, { jobId }), seen);
     } catch (err) {
       useSession.getState().reportError(err);
     }
@@ -46,11 +60,15 @@ export const useBatch = create<BatchState>()((set, get) => {
       // Subscribed once, for the page's life: a job keeps reporting while another tab is open.
       if (!listening) {
         listening = true;
-        onEvent('batch.progress', apply);
+        onEvent('batch.progress', onProgress);
       }
+      const before = new Map(eventsSeen);
       try {
         const listed = await call('batch.list', {});
-        set({ jobs: [...listed].sort(newestFirst), loaded: true });
+        // A job that reported while the list was on its way keeps what it reported.
+        const current = new Map(get().jobs.map((j) => [j.jobId, j]));
+        const fresh = listed.map((j) => ((eventsSeen.get(j.jobId) ?? 0) !== (before.get(j.jobId) ?? 0) ? (current.get(j.jobId) ?? j) : j));
+        set({ jobs: fresh.sort(newestFirst), loaded: true });
       } catch (err) {
         useSession.getState().reportError(err);
       }
@@ -61,7 +79,7 @@ export const useBatch = create<BatchState>()((set, get) => {
       set({ starting: true });
       try {
         const job = await call('batch.start', { source, cam: get().cam });
-        apply(job);
+        applyReply(job, 0);
         return job;
       } catch (err) {
         useSession.getState().reportError(err);
