@@ -36,6 +36,7 @@ interface ReviewFlags {
   bundle: boolean;
   identified?: boolean;
   allowBurnedIn?: boolean;
+  decode: 'reduced' | 'full';
 }
 
 function duration(seconds: number): string {
@@ -63,6 +64,7 @@ export function registerReviewCommand(program: Command, appRoot: string): void {
     .option('--db <path>', 'database for the results (default: <out>/review.sqlite); give the app\'s database to see them in the app')
     .option('--provider <provider>', 'execution provider: auto | cpu | webgpu | cuda | dml | coreml', parseWith(ExecutionProvider, 'provider'), 'auto')
     .option('--threads <n>', 'CPU threads (default: all cores but one)', parseWith(Threads, 'threads'))
+    .option('--decode <how>', 'reduced: decode only what the model needs (a JPEG 2000 resolution level); full: every pixel, for comparison', parseWith(z.enum(['reduced', 'full']), 'decode'), 'reduced')
     .option('--batch-size <n>', 'images per model batch (default: 8 on CPU, 16 on a GPU)', parseWith(BatchSize, 'batch size'))
     .option('--reader <name>', 'name the results are attributed to in the audit log', 'batch review')
     .option('--user <name>', 'PACS basic-auth user (password from RESIGHT_PACS_PASSWORD)')
@@ -110,6 +112,7 @@ export function registerReviewCommand(program: Command, appRoot: string): void {
           actor: opts.reader,
           signal: controller.signal,
           batchSize: opts.batchSize,
+          decode: opts.decode,
           onProgress: (p) => process.stderr.write(`${progressLine(p)}\n`),
         });
         const failed = [...retrievalFailed, ...outcome.failed];

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
 import { reducedIntensities, displayIntensities } from '../imaging/voi';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
-import { analyseMany, type BatchItem } from '../inference/batch';
+import { analyseMany, type BatchDecode, type BatchItem } from '../inference/batch';
 import { renderCamOverlay } from '../inference/cam/overlay';
 import { inputGeometry } from '../inference/geometry';
 import type { InferenceEngine } from '../inference/host/client';
@@ -54,6 +54,8 @@ export interface ReviewOptions {
   signal?: AbortSignal;
   onProgress?: (p: ReviewProgress) => void;
   batchSize?: number;
+  /** 'reduced' (default) decodes only what the model's input needs; 'full' every pixel, for comparison. */
+  decode?: BatchDecode;
 }
 
 export interface ReviewOutcome {
@@ -147,51 +149,61 @@ export async function runReview(items: ReviewItem[], opts: ReviewOptions): Promi
       batchSize: opts.batchSize,
       keepImages: true,
       keepInputs: opts.cam === 'occlusion',
+      decode: opts.decode,
     });
+    /** Commits one batch: CAMs, CAM PNGs, then each item's result row. */
+    const finish = async (batch: BatchItem[]): Promise<void> => {
+      for (const item of batch) {
+        const source = bySource.get(item.file)!;
+        if (!item.analysis) {
+          failed.push({ source: source.source, code: item.error!.code, message: item.error!.message });
+          progress.failed++;
+          continue;
+        }
+        const cams = await camsFor(opts, item);
+        const positive = item.analysis.findings.filter((f) => f.positive).map((f) => f.labelId);
+        await writeCamPngs(opts, item, cams, positive);
+        const info = item.image!.info;
+        const stored = batchItems.complete(
+          source.key,
+          info,
+          item.file,
+          {
+            imageId: info.imageId,
+            frame: 0,
+            modelId: opts.model.card.id,
+            modelVersion: opts.model.card.version,
+            modelSha256: opts.model.sha256,
+            providerRequested: opts.settings.provider,
+            providerUsed: item.analysis.providerUsed,
+            findings: item.analysis.findings,
+            cams,
+            inferenceMs: item.analysis.inferenceMs,
+          },
+          opts.actor,
+        );
+        done.set(source.key, { imageId: info.imageId, resultId: stored.resultId });
+        progress.done++;
+        finishedThisRun++;
+      }
+      const perItem = (performance.now() - started) / 1000 / Math.max(1, finishedThisRun + progress.failed);
+      progress.etaSeconds = Math.round(perItem * (progress.total - progress.done - progress.failed));
+      opts.onProgress?.({ ...progress });
+    };
+    // Batch k is committed while the host runs batch k + 1: the loop asks for the next batch before
+    // it waits for the commits. The rejection handler only marks the promise as watched; the await
+    // below still throws.
+    let pending: Promise<void> = Promise.resolve();
     try {
       for await (const batch of batches) {
-        for (const item of batch) {
-          const source = bySource.get(item.file)!;
-          if (!item.analysis) {
-            failed.push({ source: source.source, code: item.error!.code, message: item.error!.message });
-            progress.failed++;
-            continue;
-          }
-          const cams = await camsFor(opts, item);
-          const positive = item.analysis.findings.filter((f) => f.positive).map((f) => f.labelId);
-          await writeCamPngs(opts, item, cams, positive);
-          const info = item.image!.info;
-          const stored = batchItems.complete(
-            source.key,
-            info,
-            item.file,
-            {
-              imageId: info.imageId,
-              frame: 0,
-              modelId: opts.model.card.id,
-              modelVersion: opts.model.card.version,
-              modelSha256: opts.model.sha256,
-              providerRequested: opts.settings.provider,
-              providerUsed: item.analysis.providerUsed,
-              findings: item.analysis.findings,
-              cams,
-              inferenceMs: item.analysis.inferenceMs,
-            },
-            opts.actor,
-          );
-          done.set(source.key, { imageId: info.imageId, resultId: stored.resultId });
-          progress.done++;
-          finishedThisRun++;
-        }
-        const perItem = (performance.now() - started) / 1000 / Math.max(1, finishedThisRun + progress.failed);
-        progress.etaSeconds = Math.round(perItem * (progress.total - progress.done - progress.failed));
-        opts.onProgress?.({ ...progress });
+        await pending;
+        pending = finish(batch);
+        pending.catch(() => undefined);
         // Pausing waits for the batch in flight: its results are committed, nothing is half done.
-        if (opts.signal?.aborted) {
-          paused = progress.done + progress.failed < progress.total;
-          break;
-        }
+        if (opts.signal?.aborted) break;
       }
+      await pending;
+      paused = Boolean(opts.signal?.aborted) && progress.done + progress.failed < progress.total;
     } finally {
       await batches.return(undefined);
     }
