@@ -130,6 +130,11 @@ test('export: a case-review bundle after a model run, de-identified unless confi
     await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
     await page.getByTestId('run-model').click();
     await expect(page.getByTestId('top-finding')).toBeVisible({ timeout: 60_000 });
+    // This DICOM says BurnedInAnnotation YES: left out by default, with its reason.
+    await page.getByTestId('sample-cxr-opacity-dx.dcm').click();
+    await expect(page.getByTestId('top-finding')).toHaveCount(0);
+    await page.getByTestId('run-model').click();
+    await expect(page.getByTestId('top-finding')).toBeVisible({ timeout: 60_000 });
 
     await openTab(page, 'research');
     await expect(page.getByTestId('export-deidentify')).toBeChecked();
@@ -152,6 +157,9 @@ test('export: a case-review bundle after a model run, de-identified unless confi
     await page.getByTestId('export-run').click();
     await expect(page.getByTestId('export-summary')).toBeVisible({ timeout: 60_000 });
     expect(Number(await page.getByTestId('export-cases').textContent())).toBeGreaterThanOrEqual(1);
+    await expect(page.getByTestId('export-excluded').locator('li')).toHaveCount(1);
+    await expect(page.getByTestId('export-excluded')).toContainText(/burned-in/i);
+    await expect(page.getByTestId('export-excluded')).not.toContainText('PHANTOM');
     expect(existsSync(out) && statSync(out).size > 0).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'research-export.png') });
 

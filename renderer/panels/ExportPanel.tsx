@@ -8,10 +8,10 @@ import { messageOf } from '../api/errors';
 import { isAbsolutePath, keepControlKeys } from './tools-common';
 import './tools.css';
 
-const FORMATS: { id: ExportFormat; label: string }[] = [
-  { id: 'bundle', label: 'Case-review bundle (manifest, CSV, report, overlays)' },
-  { id: 'coco', label: 'COCO JSON (images and regions)' },
-  { id: 'sr', label: 'DICOM SR (one structured report per result)' },
+const FORMATS: { id: ExportFormat; label: string; what: string }[] = [
+  { id: 'bundle', label: 'Case-review bundle', what: 'Manifest, cases.csv, an HTML report, the images and their heatmap overlays.' },
+  { id: 'coco', label: 'COCO JSON', what: "The regions readers drew, as COCO annotations in image pixels." },
+  { id: 'sr', label: 'DICOM SR', what: "A DICOM Structured Report of each model result: probabilities, thresholds and the reader's assessment." },
 ];
 
 export function ExportPanel() {
@@ -56,6 +56,7 @@ export function ExportPanel() {
             ))}
           </select>
         </label>
+        <p className="muted small">{FORMATS.find((f) => f.id === format)?.what}</p>
         <label className="check">
           <input
             type="checkbox"
