@@ -4,6 +4,8 @@
 // (search, open, send the result back, review picked studies as a batch) and its error display.
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +237,29 @@ test('batch review: pause mid-way, still paused after a restart, resume to the e
   }
 });
 
+/**
+ * A PACS that answers study searches (from Orthanc) and never answers anything else, so a
+ * retrieval from it stays in progress until it is cancelled.
+ */
+async function stallingPacs(orthanc: OrthancServer): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (!/^\/dicom-web\/studies(\?|$)/.test(req.url ?? '')) return;
+    void fetch(`${orthanc.rest}${req.url}`, { headers: { accept: req.headers.accept ?? 'application/dicom+json' } }).then(async (answer) => {
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/dicom+json' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/dicom-web/`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    },
+  };
+}
+
 test.describe('PACS browser against Orthanc', () => {
   test.skip(!orthancAvailable(), 'Orthanc and its DICOMweb plugin are not installed');
   let orthanc: OrthancServer;
@@ -256,79 +281,99 @@ test.describe('PACS browser against Orthanc', () => {
 
   test('search, open a study, send the result back, review picked studies as a batch; errors shown', async ({ page }) => {
     test.setTimeout(300_000);
-    await withServer('pacs', async ({ server }) => {
-      await page.goto(server.url);
-      await openTab(page, 'pacs');
-      await page.getByTestId('pacs-to-settings').click();
-      await expect(page.getByTestId('tab-settings')).toHaveAttribute('aria-selected', 'true');
-      for (const [name, url] of [
-        ['Unreachable', 'http://127.0.0.1:9/dicom-web'],
-        ['Orthanc', orthanc.url],
-      ] as const) {
-        await page.getByTestId('server-add').click();
-        await page.getByTestId('server-name').fill(name);
-        await page.getByTestId('server-url').fill(url);
-        await page.getByTestId('server-save').click();
-        await expect(page.getByTestId('server-list')).toContainText(name);
-      }
+    const stalling = await stallingPacs(orthanc);
+    try {
+      await withServer('pacs', async ({ server }) => {
+        await page.goto(server.url);
+        await openTab(page, 'pacs');
+        await page.getByTestId('pacs-to-settings').click();
+        await expect(page.getByTestId('tab-settings')).toHaveAttribute('aria-selected', 'true');
+        for (const [name, url] of [
+          ['Unreachable', 'http://127.0.0.1:9/dicom-web'],
+          ['Stalling', stalling.url],
+          ['Orthanc', orthanc.url],
+        ] as const) {
+          await page.getByTestId('server-add').click();
+          await page.getByTestId('server-name').fill(name);
+          await page.getByTestId('server-url').fill(url);
+          await page.getByTestId('server-save').click();
+          await expect(page.getByTestId('server-list')).toContainText(name);
+        }
 
-      // A server that does not answer: the sentence is shown in the panel.
-      await openTab(page, 'pacs');
-      await page.getByTestId('pacs-server').selectOption({ label: 'Unreachable' });
-      await page.getByTestId('pacs-search').click();
-      await expect(page.getByTestId('pacs-error')).toBeVisible({ timeout: 60_000 });
+        // A server that does not answer: the sentence is shown in the panel.
+        await openTab(page, 'pacs');
+        await page.getByTestId('pacs-server').selectOption({ label: 'Unreachable' });
+        await page.getByTestId('pacs-search').click();
+        await expect(page.getByTestId('pacs-error')).toBeVisible({ timeout: 60_000 });
 
-      await page.getByTestId('pacs-server').selectOption({ label: 'Orthanc' });
-      await expect(page.getByTestId('pacs-error')).toHaveCount(0);
-      // Nothing matches an ID that is not there.
-      await page.getByTestId('pacs-patientId').fill('NOBODY');
-      await page.getByTestId('pacs-search').click();
-      await expect(page.getByTestId('pacs-results')).toBeVisible();
-      await expect(page.getByTestId('pacs-study')).toHaveCount(0);
-      await page.getByTestId('pacs-patientId').fill('PHANTOM-100-000001');
-      await page.getByTestId('pacs-modality').fill('dx');
-      await page.getByTestId('pacs-dateFrom').fill('2026-01-01');
-      await page.getByTestId('pacs-dateTo').fill('2026-01-31');
-      await page.getByTestId('pacs-search').click();
-      const row = page.getByTestId('pacs-study');
-      await expect(row).toHaveCount(1);
-      await expect(row).toContainText('PHANTOM CXR002');
-      await expect(row).toContainText('2026-01-02');
-      await expect(row).toContainText('DX');
-      await expect(page.getByTestId('pacs-prev')).toBeDisabled();
-      await expect(page.getByTestId('pacs-next')).toBeDisabled();
-      await page.screenshot({ path: join(SHOTS, 'research-pacs.png') });
+        // A retrieval that does not come: progress shows, Cancel stops it, the viewer stays as it was.
+        await page.getByTestId('pacs-server').selectOption({ label: 'Stalling' });
+        await expect(page.getByTestId('pacs-error')).toHaveCount(0);
+        await page.getByTestId('pacs-search').click();
+        await expect(page.getByTestId('pacs-study')).toHaveCount(1);
+        await page.getByTestId('pacs-open').click();
+        await expect(page.getByTestId('pacs-progress')).toBeVisible();
+        await expect(page.getByTestId('pacs-open')).toBeDisabled();
+        await page.getByTestId('pacs-cancel').click();
+        await expect(page.getByTestId('notice')).toContainText('Retrieval cancelled.');
+        await expect(page.getByTestId('pacs-progress')).toHaveCount(0);
+        await expect(page.getByTestId('pacs-error')).toHaveCount(0);
+        await expect(page.getByTestId('tab-pacs')).toHaveAttribute('aria-selected', 'true');
+        await expect(page.getByTestId('image-canvas')).not.toHaveAttribute('data-image-id', /./);
 
-      // Picked studies go to a batch review (before anything else is stored in the study).
-      await row.getByTestId('pacs-select').check();
-      await page.getByTestId('pacs-review-selected').click();
-      await expect(page.getByTestId('tab-batch')).toHaveAttribute('aria-selected', 'true');
-      const job = page.getByTestId('batch-job').first();
-      await expect(job).toHaveAttribute('data-state', 'finished', { timeout: 120_000 });
-      await expect(job.getByTestId('batch-count')).toHaveText('1 / 1');
-      await expect(job).toContainText('PACS');
+        await page.getByTestId('pacs-server').selectOption({ label: 'Orthanc' });
+        // Nothing matches an ID that is not there.
+        await page.getByTestId('pacs-patientId').fill('NOBODY');
+        await page.getByTestId('pacs-search').click();
+        await expect(page.getByTestId('pacs-results')).toBeVisible();
+        await expect(page.getByTestId('pacs-study')).toHaveCount(0);
+        await page.getByTestId('pacs-patientId').fill('PHANTOM-100-000001');
+        await page.getByTestId('pacs-modality').fill('dx');
+        await page.getByTestId('pacs-dateFrom').fill('2026-01-01');
+        await page.getByTestId('pacs-dateTo').fill('2026-01-31');
+        await page.getByTestId('pacs-search').click();
+        const row = page.getByTestId('pacs-study');
+        await expect(row).toHaveCount(1);
+        await expect(row).toContainText('PHANTOM CXR002');
+        await expect(row).toContainText('2026-01-02');
+        await expect(row).toContainText('DX');
+        await expect(page.getByTestId('pacs-prev')).toBeDisabled();
+        await expect(page.getByTestId('pacs-next')).toBeDisabled();
+        await page.screenshot({ path: join(SHOTS, 'research-pacs.png') });
 
-      // The results stay in the PACS tab; open the study from there.
-      await openTab(page, 'pacs');
-      await expect(row).toHaveCount(1);
+        // Picked studies go to a batch review (before anything else is stored in the study).
+        await row.getByTestId('pacs-select').check();
+        await page.getByTestId('pacs-review-selected').click();
+        await expect(page.getByTestId('tab-batch')).toHaveAttribute('aria-selected', 'true');
+        const job = page.getByTestId('batch-job').first();
+        await expect(job).toHaveAttribute('data-state', 'finished', { timeout: 120_000 });
+        await expect(job.getByTestId('batch-count')).toHaveText('1 / 1');
+        await expect(job).toContainText('PACS');
 
-      // Open: retrieved into the cache, its image in the viewer, the review beside it.
-      await row.getByTestId('pacs-open').click();
-      await expect(page.getByTestId('tab-review')).toHaveAttribute('aria-selected', 'true', { timeout: 60_000 });
-      await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+        // The results stay in the PACS tab; open the study from there.
+        await openTab(page, 'pacs');
+        await expect(row).toHaveCount(1);
 
-      // The model's result goes back to the PACS as an SR (and the heatmap as an image).
-      await page.getByTestId('run-model').click();
-      await expect(page.getByTestId('top-finding')).toBeVisible({ timeout: 60_000 });
-      await expect(page.getByTestId('model-badge')).toContainText('resnet18-cxr-phantom');
-      const before = ((await orthancGet(orthanc, '/instances')) as unknown[]).length;
-      await page.getByTestId('send-to-pacs').locator('summary').click();
-      await page.getByTestId('send-server').selectOption({ label: 'Orthanc' });
-      await page.getByTestId('send-result').click();
-      await expect(page.getByTestId('send-outcome')).toContainText('Stored: SR', { timeout: 60_000 });
-      await expect(page.getByTestId('send-outcome')).not.toContainText('Failed');
-      await page.screenshot({ path: join(SHOTS, 'research-send-to-pacs.png') });
-      expect(((await orthancGet(orthanc, '/instances')) as unknown[]).length).toBeGreaterThan(before);
-    });
+        // Open: retrieved into the cache, its image in the viewer, the review beside it.
+        await row.getByTestId('pacs-open').click();
+        await expect(page.getByTestId('tab-review')).toHaveAttribute('aria-selected', 'true', { timeout: 60_000 });
+        await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-image-id', /^[0-9a-f]{64}$/);
+
+        // The model's result goes back to the PACS as an SR (and the heatmap as an image).
+        await page.getByTestId('run-model').click();
+        await expect(page.getByTestId('top-finding')).toBeVisible({ timeout: 60_000 });
+        await expect(page.getByTestId('model-badge')).toContainText('resnet18-cxr-phantom');
+        const before = ((await orthancGet(orthanc, '/instances')) as unknown[]).length;
+        await page.getByTestId('send-to-pacs').locator('summary').click();
+        await page.getByTestId('send-server').selectOption({ label: 'Orthanc' });
+        await page.getByTestId('send-result').click();
+        await expect(page.getByTestId('send-outcome')).toContainText('Stored: SR', { timeout: 60_000 });
+        await expect(page.getByTestId('send-outcome')).not.toContainText('Failed');
+        await page.screenshot({ path: join(SHOTS, 'research-send-to-pacs.png') });
+        expect(((await orthancGet(orthanc, '/instances')) as unknown[]).length).toBeGreaterThan(before);
+      });
+    } finally {
+      await stalling.stop();
+    }
   });
 });

@@ -143,7 +143,8 @@ function Retrieval() {
     return (
       <div className="tool-progress" role="status" data-testid="pacs-progress">
         <span className="small">Retrieving…</span>
-        <progress max={retrieval.total || 1} value={retrieval.total ? retrieval.done : 0} aria-label="Retrieval progress" />
+        {/* Without a total yet (the instance list is on its way) the bar is indeterminate. */}
+        <progress max={retrieval.total || 1} value={retrieval.total ? retrieval.done : undefined} aria-label="Retrieval progress" />
         <span className="small">{retrieval.total ? `${retrieval.done} / ${retrieval.total}` : ''}</span>
         <button type="button" className="small" data-testid="pacs-cancel" onClick={() => void cancel()}>
           Cancel
