@@ -160,6 +160,51 @@ export const FrameData = z.object({
 });
 export type FrameData = z.infer<typeof FrameData>;
 
+const StudyInstanceEntry = z.object({
+  path: z.string(),
+  sopInstanceUid: z.string().optional(),
+  instanceNumber: z.number().optional(),
+  frames: z.number().int().nonnegative(),
+});
+
+/** A folder or DICOMDIR grouped patient → study → series → instance (headers only, no pixels). */
+export const StudyTree = z.object({
+  patients: z.array(
+    z.object({
+      patientName: z.string().optional(),
+      patientId: z.string().optional(),
+      studies: z.array(
+        z.object({
+          studyInstanceUid: z.string(),
+          studyDate: z.string().optional(),
+          description: z.string().optional(),
+          series: z.array(
+            z.object({
+              seriesInstanceUid: z.string(),
+              seriesNumber: z.number().optional(),
+              modality: z.string().optional(),
+              description: z.string().optional(),
+              instances: z.array(StudyInstanceEntry),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+  /** PNG and JPEG files found beside the DICOM ones. */
+  rasters: z.array(z.string()),
+  /** Files that were neither readable DICOM nor PNG/JPEG. */
+  skipped: z.number().int().nonnegative(),
+});
+export type StudyTree = z.infer<typeof StudyTree>;
+
+/** An 8-bit grey preview through the image's own display pipeline (its window, MONOCHROME1 inverted). */
+export const Thumbnail = z.object({
+  meta: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
+  data: z.instanceof(Uint8Array),
+});
+export type Thumbnail = z.infer<typeof Thumbnail>;
+
 export const ModelLabel = z.object({ id: z.string(), name: z.string(), threshold: z.number() });
 
 export const ModelSummary = z.object({
@@ -612,6 +657,10 @@ export const api = {
     FrameData,
     true,
   ),
+  /** Reads a folder (recursively) or a DICOMDIR and groups its images for the study browser. */
+  'studies.scanFolder': call(z.object({ path: FilePath }).strict(), StudyTree),
+  /** A small preview of an image file's first frame, decoded only as far as `size` needs. */
+  'studies.thumbnail': call(z.object({ path: FilePath, size: z.number().int().min(16).max(512).default(128) }).strict(), Thumbnail, true),
   /** The open DICOM image's data set without pixel data, for the tag browser (empty for PNG/JPEG). */
   'studies.tags': call(z.object({ imageId: ImageId }).strict(), z.array(TagNode)),
   'models.list': call(NoInput, z.array(ModelSummary)),

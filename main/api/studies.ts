@@ -1,9 +1,11 @@
 // Runs in main and the browser-mode server. Handlers for opening images and reading frames.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type FrameData, type SampleEntry } from '../../preload/api';
+import { readDicomdir, scanFolder } from '../imaging/folder';
 import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
+import { reducedIntensities } from '../imaging/voi';
 import { tagTree } from '../imaging/tags';
 import type { LoadedImage } from '../imaging/types';
 import type { Store } from '../store/repositories';
@@ -66,7 +68,14 @@ async function reducedFrame(deps: StudiesDeps, imageId: string, frame: number, t
   };
 }
 
-export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame' | 'studies.tags'> {
+function absolute(filePath: string, what: string): string {
+  if (!path.isAbsolute(filePath)) throw new ResightError('INVALID_ARGUMENT', `Give the full path of the ${what}.`);
+  return path.normalize(filePath);
+}
+
+export function studiesHandlers(
+  deps: StudiesDeps,
+): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame' | 'studies.tags' | 'studies.scanFolder' | 'studies.thumbnail'> {
   const open = async (filePath: string, reader: string) => {
     const image = await loadImage(filePath);
     deps.cache.put(image);
@@ -81,9 +90,19 @@ export function studiesHandlers(deps: StudiesDeps): Pick<Handlers, 'studies.list
       if (!samples.some((s) => s.name === name)) throw new ResightError('NOT_FOUND', 'There is no sample with that name.');
       return open(path.join(deps.samplesDir, name), ctx.reader);
     },
-    'studies.openFile': async ({ path: filePath }, ctx) => {
-      if (!path.isAbsolute(filePath)) throw new ResightError('INVALID_ARGUMENT', 'Give the full path of the file to open.');
-      return open(path.normalize(filePath), ctx.reader);
+    'studies.openFile': async ({ path: filePath }, ctx) => open(absolute(filePath, 'file to open'), ctx.reader),
+    'studies.scanFolder': async ({ path: target }) => {
+      const where = absolute(target, 'folder or DICOMDIR');
+      const isFile = await stat(where).then((s) => s.isFile(), () => false);
+      const scan = isFile ? await readDicomdir(where) : await scanFolder(where);
+      return { patients: scan.patients, rasters: scan.rasters, skipped: scan.skipped };
+    },
+    'studies.thumbnail': async ({ path: filePath, size }) => {
+      const reduced = await loadFrameForSize(absolute(filePath, 'image'), { width: size, height: size });
+      const intensities = reducedIntensities(reduced);
+      const data = new Uint8Array(intensities.length);
+      for (let i = 0; i < data.length; i++) data[i] = Math.round(intensities[i]! * 255);
+      return { meta: { width: reduced.width, height: reduced.height }, data };
     },
     'studies.getFrame': async ({ imageId, frame, target }) => {
       if (target) return reducedFrame(deps, imageId, frame, target);
