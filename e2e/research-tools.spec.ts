@@ -190,6 +190,9 @@ test('batch review: a folder of 3 images finishes with 3 done and its results', 
       expect(existsSync(join(outDir, 'results.csv'))).toBe(true);
       expect(existsSync(bundle)).toBe(true);
       await page.screenshot({ path: join(SHOTS, 'research-batch.png') });
+      // The reviewed images are cases now, ready for readers.
+      await page.getByTestId('tab-worklist').click();
+      for (const name of SAMPLE_PNGS.slice(0, 3)) await expect(page.getByTestId(`case-${name}`)).toBeVisible();
     });
   } finally {
     rmSync(folder, { recursive: true, force: true });
