@@ -15,14 +15,15 @@ const showDate = (d?: string) => (d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d
 /** DICOM person names separate their parts with ^. */
 const showName = (n?: string) => (n ? n.replace(/\^+/g, ' ').trim() : '');
 
-export function ServerChooser({ testId }: { testId: string }) {
+/** The configured servers; the PACS browser's choice unless a value and onChange are given. */
+export function ServerChooser({ testId, value, onChange }: { testId: string; value?: string | null; onChange?(id: string): void }) {
   const servers = usePacs((s) => s.servers);
-  const serverId = usePacs((s) => s.serverId);
+  const browsing = usePacs((s) => s.serverId);
   const choose = usePacs((s) => s.chooseServer);
   return (
     <label className="field">
       PACS server
-      <select data-testid={testId} value={serverId ?? ''} disabled={servers.length === 0} onChange={(e) => choose(e.currentTarget.value)}>
+      <select data-testid={testId} value={(onChange ? value : browsing) ?? ''} disabled={servers.length === 0} onChange={(e) => (onChange ?? choose)(e.currentTarget.value)}>
         {servers.map((s) => (
           <option key={s.id} value={s.id}>
             {s.name}

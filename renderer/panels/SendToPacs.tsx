@@ -13,7 +13,10 @@ import './tools.css';
 export function SendToPacs({ resultId }: { resultId: number }) {
   const servers = usePacs((s) => s.servers);
   const loaded = usePacs((s) => s.serversLoaded);
-  const serverId = usePacs((s) => s.serverId);
+  const browsing = usePacs((s) => s.serverId);
+  // Its own choice, so sending somewhere does not clear the PACS browser's results.
+  const [chosen, setChosen] = useState<string | null>(null);
+  const serverId = chosen !== null && servers.some((s) => s.id === chosen) ? chosen : browsing;
   const [overlays, setOverlays] = useState(true);
   const [sending, setSending] = useState(false);
   const [outcome, setOutcome] = useState<PacsSendOutcome | null>(null);
@@ -58,7 +61,7 @@ export function SendToPacs({ resultId }: { resultId: number }) {
     <details className="send-to-pacs" data-testid="send-to-pacs" onKeyDown={keepControlKeys}>
       <summary>Send results to PACS</summary>
       <div className="tool-form">
-        <ServerChooser testId="send-server" />
+        <ServerChooser testId="send-server" value={serverId} onChange={setChosen} />
         <label className="check">
           <input type="checkbox" data-testid="send-overlays" checked={overlays} onChange={(e) => setOverlays(e.currentTarget.checked)} />
           Include the heatmaps as images
