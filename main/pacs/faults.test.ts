@@ -105,6 +105,24 @@ describe('transport faults against local servers', () => {
     expect(bad.requests).toBe(1);
   });
 
+  it('follows a redirect within the server, never one to another server with the credentials', async () => {
+    let seenElsewhere = 0;
+    const stranger = await fake((_req, res) => {
+      seenElsewhere++;
+      res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(studyJson);
+    });
+    const auth = { kind: 'bearer' as const, token: 'tok-456' };
+    const moved = await fake((req, res) => {
+      if (req.url!.startsWith('/dicom-web/studies')) res.writeHead(302, { location: `/moved${req.url}` }).end();
+      else if (req.url!.startsWith('/moved/')) res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(studyJson);
+      else res.writeHead(404).end();
+    });
+    expect(await new DicomWebClient({ url: moved.url, auth }).searchStudies()).toHaveLength(1);
+    const away = await fake((_req, res) => res.writeHead(307, { location: `${stranger.url}studies` }).end());
+    expect(await failure(new DicomWebClient({ url: away.url, auth, retryDelayMs: 10 }).searchStudies())).toMatchObject({ code: 'PACS_HTTP_ERROR', message: expect.stringContaining('another server') });
+    expect(seenElsewhere).toBe(0);
+  });
+
   it('sends the bearer token, and answers that are not DICOM JSON are PACS_BAD_RESPONSE', async () => {
     let seen: string | undefined;
     const server = await fake((req, res) => {

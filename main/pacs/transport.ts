@@ -108,8 +108,9 @@ async function attempt(req: HttpRequest, options: TransportOptions): Promise<Htt
   try {
     let res: Response;
     try {
-      res = await fetch(req.url, { method: req.method, headers, body: req.body, signal, redirect: 'follow' });
+      res = await fetchFollowingSameOrigin(req.url, { method: req.method, headers, body: req.body, signal });
     } catch (err) {
+      if (err instanceof ResightError) throw err;
       if (signal.aborted) throw aborted();
       throw networkError(err, req.url);
     }
@@ -142,6 +143,29 @@ async function attempt(req: HttpRequest, options: TransportOptions): Promise<Htt
 }
 
 /** Sends one request, retrying what may pass; throws a ResightError when it does not succeed. */
+/**
+ * Follows redirects only within the server's own origin: a redirect elsewhere would carry the
+ * request (and, for a basic or bearer PACS, its credentials) to a server nobody configured.
+ */
+async function fetchFollowingSameOrigin(url: URL, init: RequestInit): Promise<Response> {
+  let target = url;
+  for (let hop = 0; hop < 5; hop++) {
+    const res = await fetch(target, { ...init, redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status > 399 || !location) return res;
+    await res.body?.cancel().catch(() => undefined);
+    const next = new URL(location, target);
+    if (next.origin !== target.origin) {
+      throw new ResightError(
+        'PACS_HTTP_ERROR',
+        `The PACS at ${where(url)} redirected to another server (${next.host}); Resight does not follow it. If that is the right server, configure its address instead.`,
+      );
+    }
+    target = next;
+  }
+  throw new ResightError('PACS_HTTP_ERROR', `The PACS at ${where(url)} redirected too many times. Check the address.`);
+}
+
 export async function send(req: HttpRequest, options: TransportOptions): Promise<HttpResponse> {
   for (let n = 0; ; n++) {
     if (req.signal?.aborted) throw cancelled();

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { methodNames, TOKEN_HEADER, type MethodName } from '../../preload/api';
+import { api, methodNames, TOKEN_HEADER, type MethodName } from '../../preload/api';
 import { createBackend, type Backend } from '../api/backend';
 import { dispatch } from '../api/dispatch';
 import { forkSpawner } from '../inference/host/fork';
@@ -115,7 +115,7 @@ describe(`HTTP fuzzing of browser mode (seed ${SEED}; rerun with RESIGHT_FUZZ_SE
         const body = JSON.stringify(fuzzInput(rng, method, hostile, paths, good)) ?? 'null';
         jobs.push(async () => {
           const a = await raw('POST', `/api/${method}`, authed, body);
-          const problem = answerProblem(a, method === 'studies.getFrame');
+          const problem = answerProblem(a, api[method].binary);
           if (problem) problems.push(`${method} ${body.slice(0, 120)}: ${problem}`);
         });
       }
