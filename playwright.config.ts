@@ -4,7 +4,7 @@ import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: 'e2e',
-  testMatch: ['browser.spec.ts', 'review.spec.ts', 'viewer.spec.ts', 'electron.spec.ts'],
+  testMatch: ['browser.spec.ts', 'review.spec.ts', 'viewer.spec.ts', 'research-tools.spec.ts', 'study-browser.spec.ts', 'electron.spec.ts'],
   outputDir: 'test-results',
   // Each spec starts its own server or app; one at a time keeps ports, CPU and logs simple.
   workers: 1,
