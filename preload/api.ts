@@ -611,6 +611,11 @@ export const BatchJob = z.object({
   /** pausing: the batch in flight finishes first; paused jobs survive a restart and resume. */
   state: z.enum(['running', 'pausing', 'paused', 'finished', 'failed']),
   source: z.enum(['folder', 'pacs']),
+  /** The folder reviewed, or how many PACS studies. */
+  description: z.string(),
+  cam: CamMethod,
+  /** The model the job runs; a paused job resumes with the same one. */
+  model: z.object({ id: z.string(), version: z.string() }),
   total: z.number().int().nonnegative(),
   done: z.number().int().nonnegative(),
   /** Completed by an earlier run of this job. */

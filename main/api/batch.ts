@@ -25,6 +25,7 @@ const StoredJob = z.object({
   jobId: z.string(),
   source: BatchSource,
   cam: CamMethod,
+  model: z.object({ id: z.string(), version: z.string() }),
   state: z.enum(['running', 'pausing', 'paused', 'finished', 'failed']),
   total: z.number().int().nonnegative(),
   done: z.number().int().nonnegative(),
@@ -76,6 +77,9 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
     jobId: j.jobId,
     state: j.state,
     source: j.source.kind,
+    description: j.source.kind === 'folder' ? j.source.path : `${j.source.studyInstanceUids.length} PACS ${j.source.studyInstanceUids.length === 1 ? 'study' : 'studies'}`,
+    cam: j.cam,
+    model: j.model,
     total: j.total,
     done: j.done,
     resumed: j.resumed,
@@ -117,7 +121,9 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
     live.set(job.jobId, entry);
     entry.finished = (async () => {
       try {
-        const model = await deps.registry.active(deps.activeModel());
+        // The job's own model, even if the reader chose another one since it started.
+        const model = (await deps.registry.list()).find((m) => m.card.id === job.model.id && m.card.version === job.model.version);
+        if (!model) throw new ResightError('MODEL_NOT_FOUND', `The model this review started with (${job.model.id} ${job.model.version}) is no longer installed.`);
         const found = await items(job, controller.signal);
         const outcome = await runReview(found.items, {
           out: job.outDir,
@@ -173,11 +179,13 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
       'batch.start': async ({ source, cam }) => {
         if (source.kind === 'folder' && !path.isAbsolute(source.path)) throw new ResightError('INVALID_ARGUMENT', 'Give the full path of the folder or DICOMDIR to review.');
         if (source.kind === 'pacs') deps.pacsClient(source.serverId);
+        const active = await deps.registry.active(deps.activeModel());
         const jobId = `${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
         const job: StoredJob = {
           jobId,
           source,
           cam,
+          model: { id: active.card.id, version: active.card.version },
           state: 'paused',
           total: 0,
           done: 0,

@@ -5,7 +5,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { BatchJob, CamMethod } from '../../preload/api';
 import { useBatch } from '../state/batch';
-import { CAM_METHODS } from '../state/findings';
+import { CAM_METHODS, methodName } from '../state/findings';
 import { useSideTab } from '../state/tabs';
 import { humanDuration, isAbsolutePath, keepControlKeys } from './tools-common';
 import './tools.css';
@@ -81,6 +81,12 @@ function JobRow({ job }: { job: BatchJob }) {
         <span className={`status ${job.state}`} data-testid="batch-state">
           {STATE_WORDS[job.state]}
         </span>
+      </div>
+      <div className="small batch-what" data-testid="batch-what" title={job.description}>
+        {job.description}
+      </div>
+      <div className="small muted" data-testid="batch-model">
+        {job.model.id} {job.model.version} · {methodName(job.cam)} · decision support
       </div>
       <div className="tool-progress">
         <progress max={job.total || 1} value={job.total ? job.done : 0} aria-label="Batch progress" />
