@@ -283,3 +283,63 @@ test('multi-frame stack: the wheel and the arrow keys scroll frames', async ({ p
   await expect(page.getByTestId('frame-readout')).not.toHaveText('Frame 1 / 3');
   await page.getByTestId('cine').click();
 });
+
+test('progressive display: a reduced frame first, then the full one swapped in with the window and view kept', async ({ page }) => {
+  // A view smaller than the 640 px CR, so the first request asks for less than the whole frame.
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await page.goto(server.url);
+  // The full frame is held back until released, so the reduced one is seen on screen, not raced.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  const targets: { width: number; height: number }[] = [];
+  let fullRequests = 0;
+  await page.route('**/api/studies.getFrame', async (route) => {
+    const body = route.request().postDataJSON() as { target?: { width: number; height: number } };
+    if (body.target) {
+      targets.push(body.target);
+    } else {
+      fullRequests++;
+      await held;
+    }
+    await route.continue();
+  });
+  const canvas = await open(page, CR);
+  await expect(canvas).toHaveAttribute('data-resolution', 'reduced');
+  const size = await canvas.evaluate((c: HTMLCanvasElement) => ({ width: c.width, height: c.height }));
+  const g = fit(size.width, size.height, CR_SIZE, CR_SIZE);
+  // The request asked for what the view shows at fit: one texel per device pixel.
+  expect(targets).toEqual([{ width: Math.ceil(CR_SIZE * g.s), height: Math.ceil(CR_SIZE * g.s) }]);
+  const readout = page.getByTestId('window-readout');
+  await expect(readout).toHaveText('W 3200 · L 2095');
+  await page.mouse.move(0, 0);
+  const reduced = await canvasPixels(canvas, 'viewer-progressive-reduced.png');
+  expect(changedFraction(reduced, { ...reduced, data: Buffer.alloc(reduced.data.length, 11) }), 'the reduced frame is drawn').toBeGreaterThan(0.3);
+
+  // The probe reads full-image coordinates and says the value comes from the preview.
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + g.ox + 320.5 * g.s, box.y + g.oy + 320.5 * g.s);
+  const probe = page.getByTestId('probe');
+  await expect(probe).toContainText('(320, 320) stored ≈');
+  await expect(probe).toHaveAttribute('data-resolution', 'reduced');
+
+  // Zooming past what the reduced frame holds asks for the full one, which is already on its way.
+  const cxm = box.x + box.width / 2;
+  const cym = box.y + box.height / 2;
+  await page.mouse.move(cxm, cym);
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(cxm, cym - 150, { steps: 6 });
+  await page.mouse.up({ button: 'right' });
+  await expect(page.getByTestId('zoom-readout')).toContainText('Zoom 200%');
+  const scale = await canvas.getAttribute('data-scale');
+  expect(fullRequests).toBe(1);
+
+  release();
+  await expect(canvas).toHaveAttribute('data-resolution', 'full');
+  await expect(readout).toHaveText('W 3200 · L 2095');
+  await expect(page.getByTestId('zoom-readout')).toContainText('Zoom 200%');
+  expect(await canvas.getAttribute('data-scale')).toBe(scale);
+  await expect(probe).toHaveAttribute('data-resolution', 'full');
+  await expect(probe).toContainText(/\(320, 320\) stored \d/);
+  expect(fullRequests).toBe(1);
+  await canvasPixels(canvas, 'viewer-progressive-full.png');
+});

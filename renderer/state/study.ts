@@ -1,9 +1,13 @@
 // Runs in the renderer. The sample list, the open image and the frame shown (stored values), with
 // stack scrolling and cine. Opening an image resets the other stores so nothing from the previous
-// image lingers.
+// image lingers. Display is progressive: a frame the size the view needs is asked for beside the
+// full one, whichever comes first is shown, and the full frame replaces a reduced one in place.
+// A series opened from the study browser is a stack of files: stepping past a file's last frame
+// opens the next file, keeping the window and the view.
 import { create } from 'zustand';
 import type { FrameData, ImageInfo, SampleEntry } from '../../preload/api';
 import { call, getTransport } from '../api/client';
+import { InFlight, previewTarget, type Size } from '../viewer/progressive';
 import { useFeedback } from './feedback';
 import { useFindings } from './findings';
 import { useSession } from './session';
@@ -11,10 +15,19 @@ import { useViewport } from './viewport';
 
 type Source = { kind: 'sample'; name: string } | { kind: 'file'; path: string } | { kind: 'case'; imageId: string };
 
+/** A series opened from the study browser: one file per instance, in the series' order. */
+export interface SeriesStack {
+  seriesInstanceUid: string;
+  instances: { path: string; frames: number }[];
+  /** Index of the instance open now. */
+  position: number;
+}
+
 interface StudyState {
   samples: SampleEntry[];
   samplesLoaded: boolean;
   info: ImageInfo | null;
+  /** The frame on screen: a reduced one (smaller than info says) until the full one has come. */
   frame: FrameData | null;
   /** Index of the frame shown (0-based). */
   frameIndex: number;
@@ -24,14 +37,23 @@ interface StudyState {
   cineFps: number;
   /** The sample being shown, so the list can mark it. */
   sampleName: string | null;
+  /** The series being stepped through, when the image came from the study browser. */
+  stack: SeriesStack | null;
   opening: boolean;
   loadSamples(): Promise<void>;
   open(source: Source): Promise<void>;
+  /** Opens one instance of a series (the first by default); the wheel and ↑↓ then walk the series. */
+  openSeries(stack: SeriesStack): Promise<void>;
   /** Electron: the native open dialog, then open what was chosen. */
   openWithDialog(): Promise<void>;
   /** Shows a frame of the open image; out-of-range indices wrap around. */
   showFrame(index: number): Promise<void>;
+  /** The next or previous frame; in a series, past a file's frames, the next or previous file. */
   stepFrame(delta: number): Promise<void>;
+  /** Whether stepping shows anything else (several frames, or a series of several files). */
+  canStep(): boolean;
+  /** Asks for the full frame when a reduced one is shown (one request, however often asked). */
+  ensureFullFrame(): Promise<void>;
   toggleCine(): void;
 }
 
@@ -39,21 +61,51 @@ let openSeq = 0;
 let frameSeq = 0;
 let cineTimer: ReturnType<typeof setTimeout> | null = null;
 
-/** Decoded frames of the open image, most recent last; a stack scrolls back and forth over them. */
-const FRAME_CACHE_LIMIT = 64;
-const frameCache = new Map<number, FrameData>();
+/** The primary view's size in device pixels, reported by the viewer: what a first frame needs. */
+let viewSize: Size = { width: 0, height: 0 };
+export function reportViewSize(size: Size): void {
+  viewSize = size;
+}
 
-async function fetchFrame(imageId: string, index: number): Promise<FrameData> {
-  const hit = frameCache.get(index);
-  if (hit && hit.meta.imageId === imageId) {
-    frameCache.delete(index);
-    frameCache.set(index, hit);
-    return hit;
+/** Full decoded frames of the open image, most recent last; a stack scrolls back and forth over them. */
+const FRAME_CACHE_LIMIT = 64;
+const frameCache = new Map<string, FrameData>();
+const fullRequests = new InFlight<FrameData>();
+
+export const isReducedFrame = (info: Pick<ImageInfo, 'width' | 'height'>, frame: FrameData): boolean =>
+  frame.meta.width < info.width || frame.meta.height < info.height;
+
+function fetchFull(imageId: string, index: number): Promise<FrameData> {
+  const key = `${imageId}|${index}`;
+  const hit = frameCache.get(key);
+  if (hit) {
+    frameCache.delete(key);
+    frameCache.set(key, hit);
+    return Promise.resolve(hit);
   }
-  const frame = await call('studies.getFrame', { imageId, frame: index });
-  frameCache.set(index, frame);
-  while (frameCache.size > FRAME_CACHE_LIMIT) frameCache.delete(frameCache.keys().next().value as number);
-  return frame;
+  return fullRequests.run(key, async () => {
+    const frame = await call('studies.getFrame', { imageId, frame: index });
+    frameCache.set(key, frame);
+    while (frameCache.size > FRAME_CACHE_LIMIT) frameCache.delete(frameCache.keys().next().value as string);
+    return frame;
+  });
+}
+
+/**
+ * The first frame worth drawing, and the full one still to come when the first is reduced. Both are
+ * asked for at once: a backend that has the full frame at hand answers it first (the reduced one is
+ * then dropped), one that must decode it answers the reduced one first.
+ */
+async function firstFrame(info: ImageInfo, index: number): Promise<{ first: FrameData; full: Promise<FrameData> | null }> {
+  const full = fetchFull(info.imageId, index);
+  const aspect = info.spacing ? info.spacing.row / info.spacing.column : 1;
+  const target = frameCache.has(`${info.imageId}|${index}`) ? null : previewTarget(info, viewSize, aspect);
+  if (!target) return { first: await full, full: null };
+  // A reduced frame that fails is no error: the full one decides.
+  const preview = call('studies.getFrame', { imageId: info.imageId, frame: index, target }).catch(() => null);
+  const winner = await Promise.race([full.then((f) => ({ frame: f, full: true })), preview.then((f) => ({ frame: f, full: false }))]);
+  if (winner.full || !winner.frame || !isReducedFrame(info, winner.frame)) return { first: winner.frame ?? (await full), full: null };
+  return { first: winner.frame, full };
 }
 
 function stopCine(): void {
@@ -61,25 +113,20 @@ function stopCine(): void {
   cineTimer = null;
 }
 
-export const useStudy = create<StudyState>()((set, get) => ({
-  samples: [],
-  samplesLoaded: false,
-  info: null,
-  frame: null,
-  frameIndex: 0,
-  cine: false,
-  cineFps: 10,
-  sampleName: null,
-  opening: false,
-  loadSamples: async () => {
-    try {
-      set({ samples: await call('studies.listSamples', {}), samplesLoaded: true });
-    } catch (err) {
-      set({ samplesLoaded: true });
-      useSession.getState().reportError(err);
-    }
-  },
-  open: async (source) => {
+export const useStudy = create<StudyState>()((set, get) => {
+  /** Replaces a reduced frame with the full one when it comes, if the reduced one is still on screen. */
+  const swapWhenFull = (shown: FrameData, full: Promise<FrameData>) => {
+    full.then(
+      (frame) => {
+        if (get().frame === shown) set({ frame });
+      },
+      (err: unknown) => {
+        if (get().frame === shown) useSession.getState().reportError(err);
+      },
+    );
+  };
+
+  const openImage = async (source: Source, opts: { stack: SeriesStack | null; keepView: boolean; lastFrame: boolean }) => {
     // A later click wins over an earlier one still loading.
     const seq = ++openSeq;
     stopCine();
@@ -91,64 +138,125 @@ export const useStudy = create<StudyState>()((set, get) => ({
           : source.kind === 'case'
             ? await call('worklist.open', { imageId: source.imageId })
             : await call('studies.openFile', { path: source.path });
+      if (seq !== openSeq) return;
       frameCache.clear();
-      const frame = await fetchFrame(info.imageId, 0);
+      const index = opts.lastFrame ? info.frames - 1 : 0;
+      const { first, full } = await firstFrame(info, index);
       if (seq !== openSeq) return;
       frameSeq++;
       useFindings.getState().reset(info.imageId);
-      useViewport.getState().resetFor(info);
-      set({ info, frame, frameIndex: 0, sampleName: source.kind === 'sample' ? source.name : null });
+      const viewport = useViewport.getState();
+      // Stepping through a series keeps the reader's window and view, as a stack's frames do.
+      const kept = opts.keepView && viewport.window ? { window: viewport.window, view: viewport.view, userInvert: viewport.userInvert } : null;
+      viewport.resetFor(info);
+      if (kept) useViewport.setState(kept);
+      set({ info, frame: first, frameIndex: index, sampleName: source.kind === 'sample' ? source.name : null, stack: opts.stack });
+      if (full) swapWhenFull(first, full);
       void useFeedback.getState().load(info.imageId);
     } catch (err) {
       if (seq === openSeq) useSession.getState().reportError(err);
     } finally {
       if (seq === openSeq) set({ opening: false });
     }
-  },
-  openWithDialog: async () => {
-    const dialog = getTransport().openFileDialog;
-    if (!dialog) return;
-    try {
-      const path = await dialog();
-      if (path) await get().open({ kind: 'file', path });
-    } catch (err) {
-      useSession.getState().reportError(err);
-    }
-  },
-  showFrame: async (index) => {
-    const { info } = get();
-    if (!info) return;
-    const n = info.frames;
-    const target = ((index % n) + n) % n;
-    if (target === get().frameIndex && get().frame) return;
-    const seq = ++frameSeq;
-    try {
-      const frame = await fetchFrame(info.imageId, target);
-      // A later scroll wins; a frame of an image closed meanwhile is dropped.
-      if (seq !== frameSeq || get().info?.imageId !== info.imageId) return;
-      set({ frame, frameIndex: target });
-    } catch (err) {
+  };
+
+  const openStackAt = (stack: SeriesStack, position: number, keepView: boolean, lastFrame: boolean) => {
+    const instance = stack.instances[position];
+    if (!instance) return Promise.resolve();
+    return openImage({ kind: 'file', path: instance.path }, { stack: { ...stack, position }, keepView, lastFrame });
+  };
+
+  return {
+    samples: [],
+    samplesLoaded: false,
+    info: null,
+    frame: null,
+    frameIndex: 0,
+    cine: false,
+    cineFps: 10,
+    sampleName: null,
+    stack: null,
+    opening: false,
+    loadSamples: async () => {
+      try {
+        set({ samples: await call('studies.listSamples', {}), samplesLoaded: true });
+      } catch (err) {
+        set({ samplesLoaded: true });
+        useSession.getState().reportError(err);
+      }
+    },
+    open: (source) => openImage(source, { stack: null, keepView: false, lastFrame: false }),
+    openSeries: (stack) => openStackAt(stack, stack.position, false, false),
+    openWithDialog: async () => {
+      const dialog = getTransport().openFileDialog;
+      if (!dialog) return;
+      try {
+        const path = await dialog();
+        if (path) await get().open({ kind: 'file', path });
+      } catch (err) {
+        useSession.getState().reportError(err);
+      }
+    },
+    showFrame: async (index) => {
+      const { info } = get();
+      if (!info) return;
+      const n = info.frames;
+      const target = ((index % n) + n) % n;
+      if (target === get().frameIndex && get().frame) return;
+      const seq = ++frameSeq;
+      try {
+        const { first, full } = await firstFrame(info, target);
+        // A later scroll wins; a frame of an image closed meanwhile is dropped.
+        if (seq !== frameSeq || get().info?.imageId !== info.imageId) return;
+        set({ frame: first, frameIndex: target });
+        if (full) swapWhenFull(first, full);
+      } catch (err) {
+        stopCine();
+        set({ cine: false });
+        useSession.getState().reportError(err);
+      }
+    },
+    stepFrame: (delta) => {
+      const { info, frameIndex, stack } = get();
+      if (!info) return Promise.resolve();
+      const next = frameIndex + delta;
+      if (!stack || stack.instances.length < 2 || (next >= 0 && next < info.frames)) return get().showFrame(next);
+      // Past this file's frames: the neighbouring file of the series, wrapping as frames do; going
+      // back lands on the previous file's last frame.
+      const n = stack.instances.length;
+      const position = (((stack.position + Math.sign(delta)) % n) + n) % n;
+      return openStackAt(stack, position, true, delta < 0);
+    },
+    canStep: () => {
+      const { info, stack } = get();
+      return !!info && (info.frames > 1 || (stack?.instances.length ?? 0) > 1);
+    },
+    ensureFullFrame: async () => {
+      const { info, frame, frameIndex } = get();
+      if (!info || !frame || !isReducedFrame(info, frame)) return;
+      try {
+        const full = await fetchFull(info.imageId, frameIndex);
+        if (get().frame === frame) set({ frame: full });
+      } catch {
+        // The request already on its way reports its own failure (swapWhenFull).
+      }
+    },
+    toggleCine: () => {
+      const { info, cine } = get();
       stopCine();
-      set({ cine: false });
-      useSession.getState().reportError(err);
-    }
-  },
-  stepFrame: (delta) => get().showFrame(get().frameIndex + delta),
-  toggleCine: () => {
-    const { info, cine } = get();
-    stopCine();
-    if (cine || !info || info.frames < 2) {
-      set({ cine: false });
-      return;
-    }
-    set({ cine: true });
-    // Each tick waits for its frame, so a slow decode lowers the rate instead of piling up calls.
-    const tick = async () => {
-      const started = performance.now();
-      await get().stepFrame(1);
-      if (!get().cine) return;
-      cineTimer = setTimeout(() => void tick(), Math.max(0, 1000 / get().cineFps - (performance.now() - started)));
-    };
-    void tick();
-  },
-}));
+      if (cine || !info || info.frames < 2) {
+        set({ cine: false });
+        return;
+      }
+      set({ cine: true });
+      // Each tick waits for its frame, so a slow decode lowers the rate instead of piling up calls.
+      const tick = async () => {
+        const started = performance.now();
+        await get().stepFrame(1);
+        if (!get().cine) return;
+        cineTimer = setTimeout(() => void tick(), Math.max(0, 1000 / get().cineFps - (performance.now() - started)));
+      };
+      void tick();
+    },
+  };
+});

@@ -14,7 +14,7 @@ import { attachViewer, type Pane, type RendererChoice } from './controller';
 import { modalityUnit } from './measure';
 import { MeasurementLayer, MeasurementList } from './MeasurementLayer';
 import { TagBrowser } from './TagBrowser';
-import { attachTools, useProbe } from './tools';
+import { attachTools, readProbe, useProbe } from './tools';
 
 const formatValue = (v: number, width: number) => (width >= 20 ? Math.round(v).toString() : v.toFixed(2));
 
@@ -278,15 +278,20 @@ function FrameBar() {
 }
 
 function Probe() {
-  const probe = useProbe((s) => s.probe);
+  const point = useProbe((s) => s.probe);
   const modality = useStudy((s) => s.info?.modality);
   const slopeIntercept = useStudy((s) => (s.info ? s.info.rescaleSlope !== 1 || s.info.rescaleIntercept !== 0 : false));
+  // Read again when the frame changes (the full frame replacing a reduced one).
+  useStudy((s) => s.frame);
+  const probe = point && readProbe(point);
   if (!probe) return null;
   const unit = modalityUnit(modality) ? ` ${modalityUnit(modality)}` : '';
+  const value = (v: number) => (probe.reduced ? `≈${Number(v.toFixed(1))}` : String(Number(v.toFixed(3))));
   return (
-    <div data-testid="probe">
-      ({probe.x}, {probe.y}) stored {probe.stored}
-      {slopeIntercept || unit ? ` · ${Number(probe.modality.toFixed(3))}${unit}` : ''}
+    <div data-testid="probe" data-resolution={probe.reduced ? 'reduced' : 'full'} title={probe.reduced ? 'Read from the reduced preview; the full-resolution frame is loading' : undefined}>
+      ({probe.x}, {probe.y}) stored {value(probe.stored)}
+      {slopeIntercept || unit ? ` · ${value(probe.modality)}${unit}` : ''}
+      {probe.reduced ? ' · preview' : ''}
     </div>
   );
 }

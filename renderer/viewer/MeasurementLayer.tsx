@@ -7,6 +7,7 @@ import { useStudy } from '../state/study';
 import { useViewport, type Measurement } from '../state/viewport';
 import { cssAffine, currentViewImage } from './controller';
 import { angleDeg, cardiothoracicRatio, distance, modalityUnit, roiStats, type Distance, type Pt } from './measure';
+import { isReduced } from './pixels';
 import { apply, type Affine } from './transform';
 
 const fmtDistance = (d: Distance) => `${d.value.toFixed(d.unit === 'mm' ? 1 : 0)} ${d.unit}`;
@@ -30,6 +31,8 @@ export function describe(m: Measurement, info: ImageInfo): string {
     case 'ellipse': {
       const image = currentViewImage();
       if (!image || image.kind !== 'grey') return 'no values';
+      // Statistics of a reduced preview would be of averaged pixels (a smaller SD): wait for the real ones.
+      if (isReduced(image)) return 'statistics when full resolution has loaded';
       const s = roiStats(m.kind, a, b, { ...image, slope: info.rescaleSlope, intercept: info.rescaleIntercept }, info.spacing);
       const unit = modalityUnit(info.modality) ? ` ${modalityUnit(info.modality)}` : '';
       return `mean ${s.mean.toFixed(1)}${unit} · SD ${s.sd.toFixed(1)} · area ${s.area.toFixed(s.areaUnit === 'mm²' ? 1 : 0)} ${s.areaUnit}`;

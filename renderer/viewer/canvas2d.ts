@@ -106,13 +106,14 @@ export class Canvas2DRenderer implements ImageRenderer {
     ctx.save();
     ctx.setTransform(a, b, c, d, e, f);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.grey, 0, 0, image.width, image.height);
+    // A reduced frame is stretched over the full image's pixels, where geometry lives.
+    ctx.drawImage(this.grey, 0, 0, image.fullWidth, image.fullHeight);
     if (p.overlay.visible && cam) {
       this.renderHeat(cam, p.overlay);
       // The CAM grid covers cam.extent (image pixels), which may reach past the image.
       const { x0, y0, x1, y1 } = cam.extent;
       ctx.beginPath();
-      ctx.rect(0, 0, image.width, image.height);
+      ctx.rect(0, 0, image.fullWidth, image.fullHeight);
       ctx.clip();
       ctx.imageSmoothingEnabled = !p.overlay.contour;
       ctx.globalAlpha = p.overlay.contour ? Math.max(p.overlay.opacity, 0.75) : p.overlay.opacity;

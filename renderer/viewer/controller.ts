@@ -1,13 +1,16 @@
 // Runs in the renderer. Binds the stores to an image renderer outside React: uploads when the
 // frame changes, redraws (once per animation frame) when the window, view, overlay or size
 // changes. Marks the canvas with what it shows so tests and tools can tell without guessing.
+// A reduced frame (progressive display) is swapped for the full one in place: same window, view
+// and drawing buffer until the next draw, so the swap shows no blank frame.
 import type { CamMap, ImageInfo } from '../../preload/api';
 import { useFindings } from '../state/findings';
 import { useSession } from '../state/session';
-import { useStudy } from '../state/study';
+import { reportViewSize, useStudy } from '../state/study';
 import { useViewport, type DisplayWindow } from '../state/viewport';
 import { Canvas2DRenderer } from './canvas2d';
-import { toViewImage, type ViewImage } from './pixels';
+import { isReduced, toViewImage, type ViewImage } from './pixels';
+import { needsFull } from './progressive';
 import type { ImageRenderer } from './renderer';
 import { displayScale, viewAffine, type Affine, type ViewGeometry, type ViewTransform } from './transform';
 import { isInverted, type DisplayParams } from './voi';
@@ -65,6 +68,7 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
   }
   canvas.dataset.renderer = renderer.kind;
   let drawnImageId: string | null = null;
+  let shown: ViewImage | null = null;
   let uploadedCam: CamMap | null = null;
   let raf = 0;
 
@@ -83,6 +87,7 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
     const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
     if (canvas.width !== w) canvas.width = w;
     if (canvas.height !== h) canvas.height = h;
+    if (pane === 'primary') reportViewSize({ width: w, height: h });
 
     const { info } = useStudy.getState();
     const { window: win, heatmap, view, userInvert } = useViewport.getState();
@@ -108,6 +113,11 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
     canvas.dataset.heatmap = !drawn || !cam ? 'none' : heatmap.visible ? 'shown' : 'hidden';
     canvas.dataset.frame = String(useStudy.getState().frameIndex);
     canvas.dataset.scale = (displayScale(transform) / dpr).toFixed(4);
+    canvas.dataset.resolution = drawn && shown ? (isReduced(shown) ? 'reduced' : 'full') : '';
+    // Zoomed past what the reduced frame holds: make sure the full one is coming (it usually is).
+    if (drawn && shown && info && needsFull(displayScale(transform), shown, { width: shown.fullWidth, height: shown.fullHeight })) {
+      void useStudy.getState().ensureFullFrame();
+    }
   };
   const schedule = () => {
     raf ||= requestAnimationFrame(draw);
@@ -116,10 +126,12 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
   const upload = () => {
     const { info, frame } = useStudy.getState();
     drawnImageId = null;
+    shown = null;
     try {
       if (info && frame) {
         const image = toViewImage(info, frame);
         renderer.setImage(image);
+        shown = image;
         if (pane === 'primary') {
           shownImage = image;
           const viewport = useViewport.getState();
@@ -135,6 +147,7 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
         if (pane === 'primary') shownImage = null;
       }
     } catch (err) {
+      shown = null;
       renderer.setImage(null);
       if (pane === 'primary') shownImage = null;
       useSession.getState().reportError(err);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameData, ImageInfo, PixelDataType } from '../../preload/api';
 import { ApiError } from '../api/errors';
-import { toViewImage } from './pixels';
+import { isReduced, toViewImage } from './pixels';
 
 const info = (over: Partial<ImageInfo> = {}): ImageInfo => ({
   imageId: 'a'.repeat(64),
@@ -69,5 +69,14 @@ describe('toViewImage', () => {
     expect(() =>
       toViewImage(info({ samplesPerPixel: 3, photometric: 'YBR_FULL' }), frame('uint8', [1, 2, 3, 4, 5, 6], 2, 1, 3)),
     ).toThrow(/cannot show/);
+  });
+});
+
+describe('toViewImage of a reduced frame', () => {
+  it('keeps its texel size and the full image size it covers', () => {
+    const image = toViewImage(info({ width: 4, height: 4 }), frame('int16', [1, 0, 2, 0, 3, 0, 4, 0]));
+    expect([image.width, image.height, image.fullWidth, image.fullHeight]).toEqual([2, 2, 4, 4]);
+    expect(isReduced(image)).toBe(true);
+    expect(isReduced(toViewImage(info(), frame('int16', [1, 0, 2, 0, 3, 0, 4, 0])))).toBe(false);
   });
 });

@@ -1,19 +1,29 @@
 // Runs in the renderer. Turns a frame of stored values (little-endian bytes, as the contract sends
 // them) into what the GPU takes: one float per pixel for grey images, RGBA bytes for 8-bit colour.
+// A reduced frame (progressive display) keeps its own texel size and the full image's size it covers.
 import type { FrameData, ImageInfo, PixelDataType } from '../../preload/api';
 import { ApiError } from '../api/errors';
 
+/** The texels (width, height) and the full image's pixel grid they cover (fullWidth, fullHeight). */
+interface Extent {
+  width: number;
+  height: number;
+  fullWidth: number;
+  fullHeight: number;
+}
+
 export type ViewImage =
-  | {
+  | (Extent & {
       kind: 'grey';
-      width: number;
-      height: number;
       /** Stored values, exact for integers up to 2^24 (all 8- and 16-bit data). */
       values: Float32Array;
       min: number;
       max: number;
-    }
-  | { kind: 'rgb'; width: number; height: number; rgba: Uint8Array; min: number; max: number };
+    })
+  | (Extent & { kind: 'rgb'; rgba: Uint8Array; min: number; max: number });
+
+/** Whether this is a reduced frame standing in for the full one. */
+export const isReduced = (image: Extent): boolean => image.width < image.fullWidth || image.height < image.fullHeight;
 
 const BYTES: Record<PixelDataType, number> = {
   uint8: 1,
@@ -65,6 +75,9 @@ export function toViewImage(info: ImageInfo, frame: FrameData): ViewImage {
     throw new ApiError({ code: 'TRUNCATED_FILE', message: 'This image has fewer pixels than its header says; it cannot be shown.' });
   }
   const src = typedView(pixelDataType, frame.data, count);
+  // A frame from a target-size request is smaller than the image and covers all of it.
+  const fullWidth = Math.max(width, info.width);
+  const fullHeight = Math.max(height, info.height);
 
   if (samplesPerPixel === 1) {
     const values = new Float32Array(count);
@@ -76,7 +89,7 @@ export function toViewImage(info: ImageInfo, frame: FrameData): ViewImage {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    return { kind: 'grey', width, height, values, min, max };
+    return { kind: 'grey', width, height, fullWidth, fullHeight, values, min, max };
   }
 
   if (samplesPerPixel === 3 && pixelDataType === 'uint8' && info.photometric.toUpperCase() === 'RGB') {
@@ -87,7 +100,7 @@ export function toViewImage(info: ImageInfo, frame: FrameData): ViewImage {
       rgba[d + 2] = src[s + 2] as number;
       rgba[d + 3] = 255;
     }
-    return { kind: 'rgb', width, height, rgba, min: 0, max: 255 };
+    return { kind: 'rgb', width, height, fullWidth, fullHeight, rgba, min: 0, max: 255 };
   }
   throw unsupported();
 }

@@ -1,10 +1,13 @@
 // Runs in the renderer. Mouse on the image, as in OHIF: left-drag runs the active tool (window/level
 // by default: horizontal = width, vertical = centre), middle-drag pans, right-drag zooms, the wheel
-// scrolls frames. Measurement tools draw in image pixels. Hovering probes the pixel under the mouse.
+// scrolls frames (and the files of a series). Measurement tools draw in image pixels. Hovering
+// probes the pixel under the mouse.
 import { create } from 'zustand';
 import { useStudy } from '../state/study';
 import { MAX_ZOOM, MIN_ZOOM, POINTS_NEEDED, useViewport, type MeasurementKind } from '../state/viewport';
 import { cssAffine, currentViewImage } from './controller';
+import { isReduced } from './pixels';
+import { texelOf } from './progressive';
 import { apply, invert } from './transform';
 
 /** A drag across this many CSS pixels sweeps the whole value range of the frame. */
@@ -14,15 +17,36 @@ const PIXELS_PER_DOUBLING = 150;
 /** A drag shorter than this (CSS pixels) is a click, not a measurement. */
 const MIN_DRAG_PX = 3;
 
-export interface Probe {
+/** A full-image pixel under the mouse. */
+export interface ProbePoint {
   x: number;
   y: number;
-  stored: number;
-  modality: number;
 }
 
-/** The pixel under the mouse; kept apart from the viewport so hovering never redraws the image. */
-export const useProbe = create<{ probe: Probe | null }>()(() => ({ probe: null }));
+export interface ProbeReading extends ProbePoint {
+  stored: number;
+  modality: number;
+  /** Read from a reduced frame (an average over the pixels it stands for) until the full one arrives. */
+  reduced: boolean;
+}
+
+/**
+ * The pixel under the mouse; kept apart from the viewport so hovering never redraws the image. Only
+ * the point is kept: the value is read from the frame on screen when shown, so a swap to the full
+ * frame updates it without a mouse move.
+ */
+export const useProbe = create<{ probe: ProbePoint | null }>()(() => ({ probe: null }));
+
+/** The value at a full-image pixel of the frame on screen (reduced or full). */
+export function readProbe(point: ProbePoint): ProbeReading | null {
+  const image = currentViewImage();
+  const { info } = useStudy.getState();
+  if (!image || !info || image.kind !== 'grey') return null;
+  const texel = texelOf(point.x, point.y, image, { width: image.fullWidth, height: image.fullHeight });
+  if (!texel) return null;
+  const stored = image.values[texel[1] * image.width + texel[0]] as number;
+  return { ...point, stored, modality: stored * info.rescaleSlope + info.rescaleIntercept, reduced: isReduced(image) };
+}
 
 type Drag =
   | { kind: 'windowLevel'; x: number; y: number; center: number; width: number; perPixel: number }
@@ -37,15 +61,12 @@ function toImage(el: HTMLElement, clientX: number, clientY: number): [number, nu
   return apply(invert(cssAffine(el, info, useViewport.getState().view)), clientX - r.left, clientY - r.top);
 }
 
-function probeAt(point: [number, number] | null): Probe | null {
-  const image = currentViewImage();
+function probeAt(point: [number, number] | null): ProbePoint | null {
   const { info } = useStudy.getState();
-  if (!point || !image || !info || image.kind !== 'grey') return null;
+  if (!point || !info) return null;
   const x = Math.floor(point[0]);
   const y = Math.floor(point[1]);
-  if (x < 0 || y < 0 || x >= image.width || y >= image.height) return null;
-  const stored = image.values[y * image.width + x] as number;
-  return { x, y, stored, modality: stored * info.rescaleSlope + info.rescaleIntercept };
+  return x < 0 || y < 0 || x >= info.width || y >= info.height ? null : { x, y };
 }
 
 export function attachTools(el: HTMLElement, opts: { measure: boolean }): () => void {
@@ -132,8 +153,7 @@ export function attachTools(el: HTMLElement, opts: { measure: boolean }): () => 
   };
 
   const wheel = (e: WheelEvent) => {
-    const { info } = useStudy.getState();
-    if (!info || info.frames < 2 || e.deltaY === 0) return;
+    if (!useStudy.getState().canStep() || e.deltaY === 0) return;
     e.preventDefault();
     void useStudy.getState().stepFrame(e.deltaY > 0 ? 1 : -1);
   };

@@ -6,6 +6,7 @@ import type { CamMap } from '../../preload/api';
 import { ApiError } from '../api/errors';
 import { buildRamp, COLORMAPS, RAMP_SIZE, type Colormap } from './colormap';
 import type { ViewImage } from './pixels';
+import { texelScale } from './progressive';
 import { BACKGROUND, type DrawParams, type ImageRenderer } from './renderer';
 import { voiAffine, type VoiAffine } from './voi';
 
@@ -296,7 +297,7 @@ export class WebGLRenderer implements ImageRenderer {
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, cam.width, cam.height, 0, gl.RED, gl.FLOAT, values);
   }
 
-  /** The texture to sample at this many device pixels per image pixel: a halving below 1/2. */
+  /** The texture to sample at this many device pixels per texel: a halving below 1/2. */
   private textureFor(scale: number): WebGLTexture | null {
     const { gl, gpu, image } = this;
     if (!gpu?.image || !image || image.kind !== 'grey' || scale >= 0.5) return gpu?.image ?? null;
@@ -332,7 +333,7 @@ export class WebGLRenderer implements ImageRenderer {
     gl.uniformMatrix3fv(loc.u_matrix, false, [a * sx, b * sy, 0, c * sx, d * sy, 0, e * sx - 1, f * sy + 1, 1]);
 
     gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.textureFor(Math.hypot(p.transform.a, p.transform.b)));
+    gl.bindTexture(gl.TEXTURE_2D, this.textureFor(texelScale(Math.hypot(p.transform.a, p.transform.b), image, { width: image.fullWidth, height: image.fullHeight })));
     gl.uniform1i(loc.u_image, 0);
     gl.uniform1i(loc.u_rgb, image.kind === 'rgb' ? 1 : 0);
     // Colour samples take the window on their 0..255 values, with no modality LUT.
@@ -349,8 +350,9 @@ export class WebGLRenderer implements ImageRenderer {
     gl.bindTexture(gl.TEXTURE_2D, showCam ? gpu.cam : null);
     gl.uniform1i(loc.u_cam, 1);
     gl.uniform2i(loc.u_camSize, cam?.width ?? 1, cam?.height ?? 1);
-    gl.uniform2f(loc.u_imageSize, image.width, image.height);
-    const ext = cam?.extent ?? { x0: 0, y0: 0, x1: image.width, y1: image.height };
+    // Geometry is in full-image pixels whatever the texture's size (a reduced frame covers it all).
+    gl.uniform2f(loc.u_imageSize, image.fullWidth, image.fullHeight);
+    const ext = cam?.extent ?? { x0: 0, y0: 0, x1: image.fullWidth, y1: image.fullHeight };
     gl.uniform4f(loc.u_camExtent, ext.x0, ext.y0, ext.x1, ext.y1);
     gl.activeTexture(gl.TEXTURE2);
     gl.bindTexture(gl.TEXTURE_2D, gpu.ramp);
