@@ -142,9 +142,14 @@ function spacingOf(ds: dicomParser.DataSet): Spacing | undefined {
   return undefined;
 }
 
-/** A functional-group attribute of an enhanced multi-frame file, from the shared groups. */
-function sharedGroup(ds: dicomParser.DataSet, sequence: string): dicomParser.DataSet | undefined {
-  return ds.elements['x52009229']?.items?.[0]?.dataSet?.elements[sequence]?.items?.[0]?.dataSet;
+/**
+ * A functional group of an enhanced multi-frame file (PS3.3 C.7.6.16): from the shared groups, else
+ * from the first frame's own groups. Display and measurement use one value per image, so a value
+ * that varies from frame to frame is taken from the first frame.
+ */
+function functionalGroup(ds: dicomParser.DataSet, sequence: string): dicomParser.DataSet | undefined {
+  const inItem = (groups: string): dicomParser.DataSet | undefined => ds.elements[groups]?.items?.[0]?.dataSet?.elements[sequence]?.items?.[0]?.dataSet;
+  return inItem('x52009229') ?? inItem('x52009230');
 }
 
 export function parseDicomFile(bytes: Uint8Array): ParsedFile {
@@ -180,8 +185,10 @@ export function parseDicomFile(bytes: Uint8Array): ParsedFile {
   }
   const signed = pixelRepresentation === 1;
 
-  const pvt = sharedGroup(ds, 'x00289145');
-  const voiGroup = sharedGroup(ds, 'x00289132');
+  const pvt = functionalGroup(ds, 'x00289145');
+  const voiGroup = functionalGroup(ds, 'x00289132');
+  const measures = functionalGroup(ds, 'x00289110');
+  const spacingSource = ds.elements['x00280030'] || !measures?.elements['x00280030'] ? ds : measures;
   const from = (tag: string): dicomParser.DataSet => (ds.elements[tag] ? ds : tag.startsWith('x002810') && pvt?.elements[tag] ? pvt : voiGroup?.elements[tag] ? voiGroup : ds);
 
   const modalitySeq = ds.elements['x00283000']?.items?.[0]?.dataSet;
@@ -239,8 +246,8 @@ export function parseDicomFile(bytes: Uint8Array): ParsedFile {
             blue: paletteLut(ds, 'x00281103', 'x00281203'),
           }
         : undefined,
-    spacing: spacingOf(ds),
-    pixelSpacing: numbers(ds, 'x00280030'),
+    spacing: spacingOf(spacingSource) ?? spacingOf(ds),
+    pixelSpacing: numbers(spacingSource, 'x00280030'),
     imagerPixelSpacing: numbers(ds, 'x00181164'),
     sopInstanceUid: text(ds, 'x00080018'),
     studyInstanceUid: text(ds, 'x0020000d'),
