@@ -7,7 +7,7 @@ import { ResightError, type CamMethod } from '../../preload/api';
 import { renderDisplay } from '../imaging/export';
 import { loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
-import { renderCamOverlay } from '../inference/cam/overlay';
+import { CAM_METHOD_NAMES, renderCamOverlay } from '../inference/cam/overlay';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel } from '../inference/registry';
 import { modelInput, OCCLUSION_DEFAULTS, rawCam, rawOcclusion, runBatch, type InferenceSettings } from '../inference/service';
@@ -20,15 +20,6 @@ export interface InferOptions {
   camDir?: string;
 }
 
-const METHOD_NAMES: Record<CamMethod, string> = {
-  gradcam: 'Grad-CAM',
-  gradcampp: 'Grad-CAM++',
-  xgradcam: 'XGrad-CAM',
-  layercam: 'LayerCAM',
-  hirescam: 'HiResCAM',
-  eigencam: 'Eigen-CAM',
-  occlusion: 'Occlusion',
-};
 
 export async function inferFile(engine: InferenceEngine, model: LoadedModel, file: string, settings: InferenceSettings, opts: InferOptions) {
   const t0 = performance.now();
@@ -68,7 +59,7 @@ export async function inferFile(engine: InferenceEngine, model: LoadedModel, fil
         image.info.height,
         { values: max > 0 ? c.map.map((v) => v / max) : c.map, width: c.width, height: c.height },
         input.geometry,
-        { threshold: 0.2, opacity: 0.55, caption: `${model.card.id} ${model.card.version} · ${METHOD_NAMES[opts.cam]} · ${c.label} · decision support` },
+        { threshold: 0.2, opacity: 0.55, caption: `${model.card.id} ${model.card.version} · ${CAM_METHOD_NAMES[opts.cam]} · ${c.label} · decision support` },
       );
       await writeFile(path.join(opts.camDir, `${base}.${c.label}.png`), png);
     }

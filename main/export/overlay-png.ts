@@ -4,17 +4,8 @@
 // the bundle. sharp writes no metadata chunks unless asked, so nothing but pixels leaves with it.
 import type { CamMap } from '../../preload/api';
 import type { InputGeometry } from '../inference/geometry';
-import { renderCamOverlay } from '../inference/cam/overlay';
+import { CAM_METHOD_NAMES, renderCamOverlay } from '../inference/cam/overlay';
 
-const METHOD_NAMES: Record<CamMap['method'], string> = {
-  gradcam: 'Grad-CAM',
-  gradcampp: 'Grad-CAM++',
-  xgradcam: 'XGrad-CAM',
-  layercam: 'LayerCAM',
-  hirescam: 'HiResCAM',
-  eigencam: 'Eigen-CAM',
-  occlusion: 'Occlusion',
-};
 
 /** The geometry that puts a stored CAM's grid over its extent in image pixels. */
 export function camGeometry(cam: CamMap, imageWidth: number, imageHeight: number): InputGeometry {
@@ -34,7 +25,7 @@ export interface OverlayPngInput {
 }
 
 export function overlayCaption(model: { id: string; version: string }, method: CamMap['method'], labelName: string): string {
-  return `${model.id} ${model.version} · ${METHOD_NAMES[method]} · ${labelName} · decision support`;
+  return `${model.id} ${model.version} · ${CAM_METHOD_NAMES[method]} · ${labelName} · decision support`;
 }
 
 export async function overlayPng(input: OverlayPngInput): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
 import { reducedIntensities, displayIntensities } from '../imaging/voi';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import { analyseMany, type BatchDecode, type BatchItem } from '../inference/batch';
-import { renderCamOverlay } from '../inference/cam/overlay';
+import { CAM_METHOD_NAMES, renderCamOverlay } from '../inference/cam/overlay';
 import { inputGeometry } from '../inference/geometry';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel } from '../inference/registry';
@@ -19,15 +19,6 @@ import { openDatabase } from '../store/database';
 import { Store } from '../store/repositories';
 import type { ReviewItem } from './sources';
 
-export const CAM_METHOD_NAMES: Record<CamMethod, string> = {
-  gradcam: 'Grad-CAM',
-  gradcampp: 'Grad-CAM++',
-  xgradcam: 'XGrad-CAM',
-  layercam: 'LayerCAM',
-  hirescam: 'HiResCAM',
-  eigencam: 'Eigen-CAM',
-  occlusion: 'Occlusion',
-};
 
 export interface ReviewProgress {
   total: number;

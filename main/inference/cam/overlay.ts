@@ -3,8 +3,20 @@
 // with the map's value, a colour bar and the model's identity in a corner, so a PNG that leaves
 // Resight still says which model made it.
 import sharp from 'sharp';
+import type { CamMethod } from '../../../preload/api';
 import type { InputGeometry } from '../geometry';
 import { mapOntoImage } from '../geometry';
+
+/** How each CAM method is named in captions, CSV and reports. */
+export const CAM_METHOD_NAMES: Record<CamMethod, string> = {
+  gradcam: 'Grad-CAM',
+  gradcampp: 'Grad-CAM++',
+  xgradcam: 'XGrad-CAM',
+  layercam: 'LayerCAM',
+  hirescam: 'HiResCAM',
+  eigencam: 'Eigen-CAM',
+  occlusion: 'Occlusion',
+};
 
 /** The viewer's default ramp anchors (renderer/viewer/colormap.ts): dark violet → yellow. */
 const RAMP: ReadonlyArray<readonly [number, number, number]> = [
