@@ -2,7 +2,9 @@
 // Chromium (Debian's, software WebGL2 through SwiftShader, as the e2e suite runs it) against browser
 // mode: a 3,000 × 3,000 16-bit radiograph, time from open to the first frame drawn, and the frame
 // time of a window/level drag over 120 animation frames, for the WebGL2 path and the Canvas 2D path
-// (a CPU LUT over every pixel per window change) in the same run. Prints JSON; never asserts.
+// (a CPU LUT over every pixel per window change) in the same run; then progressive display of a
+// 2,500 × 3,000 JPEG 2000 radiograph: open → first frame drawn (reduced) and → full resolution
+// drawn, with the API calls' timings. Prints JSON; never asserts.
 //
 // Frame time = the main thread's input handling (pointermove → store → React) + the draw the
 // controller does in the next animation frame, ended by reading one pixel back, which waits until
@@ -18,6 +20,8 @@ import path from 'node:path';
 const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? path.resolve(__dirname, '..', '..');
 const SIZE = Number(process.env.RESIGHT_BENCH_SIZE ?? 3000);
 const FRAMES = 120;
+const J2K_ROWS = 3000;
+const J2K_COLUMNS = 2500;
 const [vw, vh] = (process.env.RESIGHT_BENCH_VIEWPORT ?? '1440x900').split('x').map(Number);
 const VIEWPORT = { width: vw ?? 1440, height: vh ?? 900 };
 const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
@@ -46,24 +50,62 @@ function startServer(dataDir: string): Promise<{ url: string; stop(): void }> {
   });
 }
 
-/** Opens the file by path and returns ms from submitting to the canvas saying it shows the image. */
-async function openTimed(page: Page, file: string): Promise<number> {
+interface OpenTiming {
+  /** Submitting the path → the canvas first shows the image (reduced or full). */
+  firstFrameMs: number;
+  /** What that first frame was. */
+  firstResolution: string;
+  /** Submitting → the full-resolution frame drawn. */
+  fullFrameMs: number;
+  /** The API calls of the open, from the page's resource timing: start and duration (ms from submitting). */
+  calls: { call: string; startMs: number; durationMs: number; bytes: number }[];
+}
+
+/** Opens the file by path; times the first frame drawn and the full-resolution one. */
+async function openTimed(page: Page, file: string): Promise<OpenTiming> {
   const input = page.getByLabel('File on this computer');
   await input.fill(file);
   await page.evaluate(() => {
     const canvas = document.querySelector('[data-testid="image-canvas"]') as HTMLCanvasElement;
-    const w = window as unknown as { __openedAt?: number };
+    const w = window as unknown as { __openedAt?: number; __firstResolution?: string; __fullAt?: number };
+    performance.clearResourceTimings();
+    // Counts API calls in flight, so the timings are read once the reduced request has ended too.
+    const counted = window as unknown as { __pending?: number };
+    if (counted.__pending === undefined) {
+      counted.__pending = 0;
+      const original = window.fetch.bind(window);
+      window.fetch = (...args: Parameters<typeof fetch>) => {
+        counted.__pending = (counted.__pending ?? 0) + 1;
+        return original(...args).finally(() => (counted.__pending = (counted.__pending ?? 1) - 1));
+      };
+    }
     new MutationObserver((_, obs) => {
-      if (/^[0-9a-f]{64}$/.test(canvas.dataset.imageId ?? '')) {
+      if (w.__openedAt === undefined && /^[0-9a-f]{64}$/.test(canvas.dataset.imageId ?? '')) {
         w.__openedAt = performance.now();
+        w.__firstResolution = canvas.dataset.resolution;
+      }
+      if (w.__openedAt !== undefined && canvas.dataset.resolution === 'full') {
+        w.__fullAt = performance.now();
         obs.disconnect();
       }
-    }).observe(canvas, { attributes: true, attributeFilter: ['data-image-id'] });
+    }).observe(canvas, { attributes: true, attributeFilter: ['data-image-id', 'data-resolution'] });
   });
   const t0 = await page.evaluate(() => performance.now());
   await input.press('Enter');
-  await page.waitForFunction(() => (window as unknown as { __openedAt?: number }).__openedAt !== undefined, undefined, { timeout: 120_000 });
-  return (await page.evaluate(() => (window as unknown as { __openedAt: number }).__openedAt)) - t0;
+  await page.waitForFunction(() => (window as unknown as { __fullAt?: number }).__fullAt !== undefined, undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => (window as unknown as { __pending: number }).__pending === 0, undefined, { timeout: 120_000 });
+  return page.evaluate((start) => {
+    const w = window as unknown as { __openedAt: number; __firstResolution: string; __fullAt: number };
+    const calls = performance
+      .getEntriesByType('resource')
+      .filter((e) => e.name.includes('/api/studies.'))
+      .map((e) => {
+        const r = e as PerformanceResourceTiming;
+        const body = r.name.split('/api/')[1] ?? '';
+        return { call: body, startMs: Math.round(r.startTime - start), durationMs: Math.round(r.duration), bytes: r.encodedBodySize };
+      });
+    return { firstFrameMs: w.__openedAt - start, firstResolution: w.__firstResolution, fullFrameMs: w.__fullAt - start, calls };
+  }, t0);
 }
 
 /** Drags window/level across FRAMES animation frames; one pointermove per frame. */
@@ -124,7 +166,13 @@ async function dragFrames(page: Page): Promise<{ frameMs: number[]; drawMs: numb
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'resight-bench-viewer-'));
   const file = path.join(work, 'big.dcm');
-  execFileSync('/usr/bin/python3', [path.resolve(__dirname, '..', '..', 'main/imaging/testdata/fixtures.py'), 'big', file, String(SIZE), String(SIZE)]);
+  const fixtures = path.resolve(__dirname, '..', '..', 'main/imaging/testdata/fixtures.py');
+  execFileSync('/usr/bin/python3', [fixtures, 'big', file, String(SIZE), String(SIZE)]);
+  // A 2,500 × 3,000 JPEG 2000 radiograph (as bench/imaging makes it), for progressive display.
+  const j2kSource = path.join(work, 'j2k-source.dcm');
+  const j2k = path.join(work, 'j2k.dcm');
+  execFileSync('/usr/bin/python3', [fixtures, 'big', j2kSource, String(J2K_ROWS), String(J2K_COLUMNS)]);
+  execFileSync('gdcmconv', ['--j2k', j2kSource, j2k]);
   const server = await startServer(path.join(work, 'data'));
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -138,7 +186,7 @@ async function main(): Promise<void> {
       const page = await browser.newPage({ viewport: VIEWPORT });
       await page.goto(renderer === 'canvas2d' ? `${server.url}&renderer=canvas2d` : server.url);
       await page.getByTestId('sample-list').waitFor();
-      const openMs = await openTimed(page, file);
+      const opened = await openTimed(page, file);
       const canvas = page.getByTestId('image-canvas');
       const kind = await canvas.getAttribute('data-renderer');
       const size = await canvas.evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
@@ -146,7 +194,8 @@ async function main(): Promise<void> {
       results[renderer] = {
         renderer: kind,
         canvas: size,
-        openToFirstFrameMs: round(openMs),
+        openToFirstFrameMs: round(opened.firstFrameMs),
+        openToFullFrameMs: round(opened.fullFrameMs),
         windowLevelFrameMs: stats(drag.frameMs),
         drawMs: stats(drag.drawMs),
         animationFrameIntervalMs: stats(drag.intervalMs),
@@ -154,6 +203,25 @@ async function main(): Promise<void> {
       };
       await page.close();
     }
+    // Opened once, cold (the backend's caches key on the file's hash, so a second open would hit them).
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    await page.goto(server.url);
+    await page.getByTestId('sample-list').waitFor();
+    const opened = await openTimed(page, j2k);
+    const openCall = opened.calls.find((c) => c.call === 'studies.openFile');
+    const openReply = openCall && openCall.startMs + openCall.durationMs;
+    results.progressiveJ2k = {
+      image: { width: J2K_COLUMNS, height: J2K_ROWS, transferSyntax: 'JPEG 2000 Lossless (gdcmconv --j2k)' },
+      canvas: await page.getByTestId('image-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height]),
+      openToFirstFrameMs: round(opened.firstFrameMs),
+      firstResolution: opened.firstResolution,
+      openToFullFrameMs: round(opened.fullFrameMs),
+      // The viewer's own part: from the open call's reply (the image's header) to the first frame drawn.
+      openReplyToFirstFrameMs: openReply === undefined ? null : round(opened.firstFrameMs - openReply),
+      calls: opened.calls,
+      targetFirstFrameMs: 150,
+    };
+    await page.close();
   } finally {
     await browser.close();
     server.stop();

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { InFlight, needsFull, previewTarget, texelOf, texelScale } from './progressive';
+import { InFlight, needsFull, PREVIEW_SLACK, previewTarget, texelOf, texelScale } from './progressive';
 
 describe('previewTarget', () => {
-  it('asks for what the view shows at fit: one texel per device pixel on the larger axis', () => {
-    // 2,500 × 3,000 on 850 × 753 device pixels: height decides (753 / 3000).
-    expect(previewTarget({ width: 2500, height: 3000 }, { width: 850, height: 753 })).toEqual({ width: 628, height: 753 });
+  it('asks for what the view shows at fit: one texel per device pixel on the larger axis, less the slack', () => {
+    // 2,500 × 3,000 on 850 × 753 device pixels: height decides (753 / 3000), so 628 × 753 less 5%,
+    // which a 625 × 750 JPEG 2000 level covers.
+    expect(PREVIEW_SLACK).toBe(0.95);
+    expect(previewTarget({ width: 2500, height: 3000 }, { width: 850, height: 753 })).toEqual({ width: 597, height: 716 });
     // A wide view: width decides.
-    expect(previewTarget({ width: 3000, height: 1000 }, { width: 600, height: 900 })).toEqual({ width: 600, height: 200 });
+    expect(previewTarget({ width: 3000, height: 1000 }, { width: 600, height: 900 })).toEqual({ width: 570, height: 190 });
   });
 
   it('asks for nothing reduced when the full frame is no larger than the view needs', () => {
@@ -18,7 +20,7 @@ describe('previewTarget', () => {
 
   it('covers tall pixels: rows are drawn larger, so they decide', () => {
     // Pixels twice as tall as wide: 1000 × 500 pixels show as a 1000 × 1000 square, fit at 0.4.
-    expect(previewTarget({ width: 1000, height: 500 }, { width: 400, height: 400 }, 2)).toEqual({ width: 800, height: 400 });
+    expect(previewTarget({ width: 1000, height: 500 }, { width: 400, height: 400 }, 2)).toEqual({ width: 760, height: 380 });
   });
 });
 

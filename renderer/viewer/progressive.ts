@@ -3,6 +3,13 @@
 // everything outside the texture (measurements, probe, CAM, annotations) stays in full-image pixels.
 import { fitScale } from './transform';
 
+/**
+ * A preview may be this much short of one texel per device pixel. A JPEG 2000 level halves the
+ * size, so a view a few pixels larger than a level would otherwise cost the next level up (about
+ * four times the decode) for a frame that is replaced within a second anyway.
+ */
+export const PREVIEW_SLACK = 0.95;
+
 export interface Size {
   width: number;
   height: number;
@@ -10,8 +17,9 @@ export interface Size {
 
 /**
  * What to ask for first for an image of `image` pixels (pixel height/width `pixelAspect`) on a view
- * of `view` device pixels at fit: the size that gives one texel per device pixel on both axes, or
- * null when that is the whole frame anyway (then only the full frame is worth a request).
+ * of `view` device pixels at fit: the size that gives one texel per device pixel on both axes (less
+ * PREVIEW_SLACK), or null when that is the whole frame anyway (then only the full frame is worth a
+ * request).
  */
 export function previewTarget(image: Size, view: Size, pixelAspect = 1): Size | null {
   if (view.width < 1 || view.height < 1) return null;
@@ -19,8 +27,8 @@ export function previewTarget(image: Size, view: Size, pixelAspect = 1): Size | 
   // The backend shrinks both axes alike, so the axis drawn larger (rows, when pixels are tall) decides.
   const r = fit * Math.max(1, pixelAspect > 0 && Number.isFinite(pixelAspect) ? pixelAspect : 1);
   if (r >= 1) return null;
-  const width = Math.ceil(image.width * r);
-  const height = Math.ceil(image.height * r);
+  const width = Math.ceil(image.width * r * PREVIEW_SLACK);
+  const height = Math.ceil(image.height * r * PREVIEW_SLACK);
   return width >= image.width && height >= image.height ? null : { width, height };
 }
 
