@@ -1,5 +1,5 @@
-// Runs in the renderer. The shell: header, samples on the left, the image in the centre, the
-// model's findings and the reader's review on the right.
+// Runs in the renderer. The shell: header, samples and the study browser on the left, the image in
+// the centre, the model's findings and the reader's review on the right.
 import { useEffect } from 'react';
 import { call, getTransport, onEvent } from '../api/client';
 import { FeedbackPanel } from '../panels/FeedbackPanel';
@@ -9,6 +9,7 @@ import { ReviewPanel } from '../panels/ReviewPanel';
 import { SideTabs } from '../panels/SideTabs';
 import { WorklistProgress } from '../panels/WorklistPanel';
 import { SamplesPanel } from '../panels/SamplesPanel';
+import { StudyBrowser } from '../panels/StudyBrowser';
 import { useFindings } from '../state/findings';
 import { useSession } from '../state/session';
 import { useStudy } from '../state/study';
@@ -69,7 +70,10 @@ export function App() {
     <div className="app">
       <Header />
       <main className="workspace">
-        <SamplesPanel />
+        <div className="left-column">
+          <SamplesPanel />
+          <StudyBrowser />
+        </div>
         <ImageView renderer={rendererChoice()} />
         <aside className="panel right" aria-label="Findings and review">
           <ModelPanel />

@@ -299,6 +299,7 @@ function Probe() {
 function CornerOverlays({ pane }: { pane: Pane }) {
   const info = useStudy((s) => s.info);
   const frameIndex = useStudy((s) => s.frameIndex);
+  const stack = useStudy((s) => s.stack);
   const win = useViewport((s) => s.window);
   const view = useViewport((s) => s.view);
   const userInvert = useViewport((s) => s.userInvert);
@@ -339,6 +340,11 @@ function CornerOverlays({ pane }: { pane: Pane }) {
             Zoom {Math.round(view.zoom * 100)}%
             {orientation ? ` · ${orientation}` : ''}
           </div>
+          {stack && stack.instances.length > 1 && (
+            <div data-testid="instance-readout">
+              Image {stack.position + 1} / {stack.instances.length}
+            </div>
+          )}
           {info.frames > 1 && (
             <div data-testid="frame-readout">
               Frame {frameIndex + 1} / {info.frames}
