@@ -7,7 +7,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
 import { exportCases } from '../export/bundle';
-import { InProcessEngine } from '../inference/host/client';
+import { existsSync } from 'node:fs';
+import { HostClient, InProcessEngine, type InferenceEngine } from '../inference/host/client';
+import { forkSpawner } from '../inference/host/fork';
 import { defaultThreads } from '../inference/providers';
 import { DicomWebClient } from '../pacs/client';
 import { credentialsFromCli } from '../pacs/credentials';
@@ -73,7 +75,10 @@ export function registerReviewCommand(program: Command, appRoot: string): void {
     .option('--identified', 'keep patient data in the bundle (de-identified by default)')
     .option('--allow-burned-in', 'include images marked as having burned-in text in the de-identified bundle')
     .action(async (target: string | undefined, opts: ReviewFlags) => {
-      const engine = new InProcessEngine();
+      // The host process runs the model while this one decodes the next batch and commits the last
+      // (onnxruntime blocks the thread that calls it); in-process only where the host is not built.
+      const hostEntry = path.join(appRoot, 'dist', 'host', 'inference-host.cjs');
+      const engine: InferenceEngine & { close(): Promise<void> } = existsSync(hostEntry) ? new HostClient(forkSpawner(hostEntry)) : new InProcessEngine();
       const controller = new AbortController();
       const pause = (): void => {
         if (controller.signal.aborted) process.exit(130);
