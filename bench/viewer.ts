@@ -9,9 +9,11 @@
 // Frame time = the main thread's input handling (pointermove → store → React) + the draw the
 // controller does in the next animation frame, ended by reading one pixel back, which waits until
 // the GPU (or SwiftShader) has finished the frame. The interval between animation frames is
-// reported too; it cannot go below the display's refresh period. Type-checked with the e2e
-// project (DOM types for the code that runs in the page).
-import { chromium, type Page } from '@playwright/test';
+// reported too; it cannot go below the display's refresh period. For WebGL2 a traced drag splits
+// the GPU process's main thread per frame into the viewer's WebGL commands and the browser's own
+// compositing of the window (see gpuThreadSplit). Type-checked with the e2e project (DOM types for
+// the code that runs in the page).
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -108,8 +110,41 @@ async function openTimed(page: Page, file: string): Promise<OpenTiming> {
   }, t0);
 }
 
+/**
+ * Where the GPU process's main thread spends a drag frame, from a Chrome trace of a second, shorter
+ * drag (tracing slows the page, so not the timed one): the viewer's own WebGL commands, and the
+ * display compositor drawing and presenting the window (SkiaOutputSurfaceImplOnGpu::SwapBuffers),
+ * which headless Chromium on SwiftShader redoes for the whole window every frame.
+ */
+async function gpuThreadSplit(browser: Browser, page: Page): Promise<{ webglMs: number; compositorSwapMs: number; frames: number }> {
+  const frames = 30;
+  await browser.startTracing(page, { categories: ['gpu', 'viz', 'webgl', 'toplevel'] });
+  await dragFrames(page, frames);
+  const trace = JSON.parse((await browser.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] };
+  const threads = new Map<string, string>();
+  for (const e of trace.traceEvents) if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, String(e.args?.name));
+  let webgl = 0;
+  let swap = 0;
+  for (const e of trace.traceEvents) {
+    if (e.ph !== 'X' || !e.dur || threads.get(`${e.pid}:${e.tid}`) !== 'CrGpuMain') continue;
+    if (e.name === 'WebGL') webgl += e.dur;
+    else if (e.name === 'SkiaOutputSurfaceImplOnGpu::SwapBuffers') swap += e.dur;
+  }
+  // The trace covers the idle frames before the drag too; they draw nothing, so add nothing.
+  return { webglMs: round(webgl / 1000 / frames), compositorSwapMs: round(swap / 1000 / frames), frames };
+}
+
+interface TraceEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  args?: { name?: string };
+}
+
 /** Drags window/level across FRAMES animation frames; one pointermove per frame. */
-async function dragFrames(page: Page): Promise<{ frameMs: number[]; drawMs: number[]; intervalMs: number[]; idleMs: number[] }> {
+async function dragFrames(page: Page, count = FRAMES): Promise<{ frameMs: number[]; drawMs: number[]; intervalMs: number[]; idleMs: number[] }> {
   return page.evaluate(async (frames) => {
     const canvas = document.querySelector('[data-testid="image-canvas"]') as HTMLCanvasElement;
     const gl = canvas.dataset.renderer === 'webgl2' ? (canvas.getContext('webgl2') as WebGL2RenderingContext) : null;
@@ -160,7 +195,7 @@ async function dragFrames(page: Page): Promise<{ frameMs: number[]; drawMs: numb
     }
     fire('pointerup', x0, y0, 0);
     return { frameMs, drawMs, intervalMs, idleMs };
-  }, FRAMES);
+  }, count);
 }
 
 async function main(): Promise<void> {
@@ -191,6 +226,7 @@ async function main(): Promise<void> {
       const kind = await canvas.getAttribute('data-renderer');
       const size = await canvas.evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
       const drag = await dragFrames(page);
+      const split = renderer === 'webgl2' ? await gpuThreadSplit(browser, page) : null;
       results[renderer] = {
         renderer: kind,
         canvas: size,
@@ -200,6 +236,7 @@ async function main(): Promise<void> {
         drawMs: stats(drag.drawMs),
         animationFrameIntervalMs: stats(drag.intervalMs),
         idleFrameMs: stats(drag.idleMs),
+        ...(split ? { gpuThreadPerFrameMs: split } : {}),
       };
       await page.close();
     }
