@@ -11,9 +11,12 @@ interface Pending {
   resolve(value: unknown): void;
 }
 const pending: Pending[] = [];
+/** getFrame requests in the order sent: 'reduced' or 'full'. */
+const sent: string[] = [];
 vi.mock('../api/client', () => ({
   call: (method: string, input: Record<string, unknown>) => {
     if (method === 'feedback.latest') return Promise.resolve(null);
+    if (method === 'studies.getFrame') sent.push('target' in input ? 'reduced' : 'full');
     return new Promise((resolve) => pending.push({ method, input, resolve }));
   },
   getTransport: () => ({ frontDoor: 'browser' }),
@@ -59,6 +62,7 @@ async function next(method: string, reduced?: boolean): Promise<Pending> {
 describe('progressive display', () => {
   beforeEach(() => {
     pending.length = 0;
+    sent.length = 0;
     reportViewSize({ width: 500, height: 500 });
     useStudy.setState({ info: null, frame: null, frameIndex: 0, stack: null });
   });
@@ -68,8 +72,9 @@ describe('progressive display', () => {
     (await next('studies.openFile')).resolve(info(1));
     const full = await next('studies.getFrame', false);
     const reduced = await next('studies.getFrame', true);
-    // A 2,000 px image on 500 device pixels: 500 less the 5% slack.
+    // A 2,000 px image on 500 device pixels: 500 less the 5% slack, asked for before the full frame.
     expect(reduced.input.target).toEqual({ width: 475, height: 475 });
+    expect(sent).toEqual(['reduced', 'full']);
     reduced.resolve(frame(1, 500));
     await opening;
     expect(useStudy.getState().frame?.meta.width).toBe(500);

@@ -93,16 +93,16 @@ function fetchFull(imageId: string, index: number): Promise<FrameData> {
 
 /**
  * The first frame worth drawing, and the full one still to come when the first is reduced. Both are
- * asked for at once: a backend that has the full frame at hand answers it first (the reduced one is
- * then dropped), one that must decode it answers the reduced one first.
+ * asked for at once, the reduced one first (a backend decoding in turn then answers it first): a
+ * backend that has the full frame at hand answers that first (the reduced one is then dropped).
  */
 async function firstFrame(info: ImageInfo, index: number): Promise<{ first: FrameData; full: Promise<FrameData> | null }> {
-  const full = fetchFull(info.imageId, index);
   const aspect = info.spacing ? info.spacing.row / info.spacing.column : 1;
   const target = frameCache.has(`${info.imageId}|${index}`) ? null : previewTarget(info, viewSize, aspect);
-  if (!target) return { first: await full, full: null };
   // A reduced frame that fails is no error: the full one decides.
-  const preview = call('studies.getFrame', { imageId: info.imageId, frame: index, target }).catch(() => null);
+  const preview = target && call('studies.getFrame', { imageId: info.imageId, frame: index, target }).catch(() => null);
+  const full = fetchFull(info.imageId, index);
+  if (!preview) return { first: await full, full: null };
   const winner = await Promise.race([full.then((f) => ({ frame: f, full: true })), preview.then((f) => ({ frame: f, full: false }))]);
   if (winner.full || !winner.frame || !isReducedFrame(info, winner.frame)) return { first: winner.frame ?? (await full), full: null };
   return { first: winner.frame, full };
