@@ -21,8 +21,16 @@ interface StudyRow {
 
 const THUMB_SIZE = 96;
 
-/** Thumbnails already drawn, by file path: reselecting a study does not ask again. */
+/** Thumbnails already drawn, by file path, the most recent last: reselecting a study does not ask again. */
 const thumbnails = new Map<string, ImageData>();
+/** About 37 kB each at 96 px: a few hundred series' worth. */
+const THUMB_CACHE_LIMIT = 400;
+
+function remember(path: string, image: ImageData): void {
+  thumbnails.delete(path);
+  thumbnails.set(path, image);
+  while (thumbnails.size > THUMB_CACHE_LIMIT) thumbnails.delete(thumbnails.keys().next().value as string);
+}
 
 const fileName = (p: string) => p.split(/[\\/]/).pop() ?? p;
 /** DICOM dates (YYYYMMDD) as ISO dates; anything else as it came. */
@@ -58,7 +66,7 @@ function Thumbnail({ path, label }: { path: string; label: string }) {
           image.data[i * 4] = image.data[i * 4 + 1] = image.data[i * 4 + 2] = v;
           image.data[i * 4 + 3] = 255;
         }
-        thumbnails.set(path, image);
+        remember(path, image);
         if (live) draw(image);
       },
       // A file that cannot be previewed may still open (and say why it cannot): no notice here.
