@@ -640,12 +640,16 @@ const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, bin
 
 const NoInput = z.object({}).strict();
 
+
+/** The viewport in device pixels: opening a large image then decodes only what that view shows first. */
+const OpenView = z.object({ width: z.number().int().min(1).max(16384), height: z.number().int().min(1).max(16384) }).strict().optional();
+
 export const api = {
   'app.info': call(NoInput, AppInfo),
   'studies.listSamples': call(NoInput, z.array(SampleEntry)),
-  'studies.openSample': call(z.object({ name: z.string().min(1).max(255) }).strict(), ImageInfo),
+  'studies.openSample': call(z.object({ name: z.string().min(1).max(255), view: OpenView }).strict(), ImageInfo),
   /** Opens a file the user chose (Electron: from the open dialog; browser mode: a local path). */
-  'studies.openFile': call(z.object({ path: FilePath }).strict(), ImageInfo),
+  'studies.openFile': call(z.object({ path: FilePath, view: OpenView }).strict(), ImageInfo),
   'studies.getFrame': call(
     z
       .object({
@@ -727,7 +731,7 @@ export const api = {
   /** Adds every bundled sample to the worklist. */
   'worklist.addSamples': call(NoInput, z.object({ added: z.number().int().nonnegative() })),
   /** Opens a case of the worklist by its image id. */
-  'worklist.open': call(z.object({ imageId: ImageId }).strict(), ImageInfo),
+  'worklist.open': call(z.object({ imageId: ImageId, view: OpenView }).strict(), ImageInfo),
   'worklist.setFlag': call(z.object({ imageId: ImageId, flagged: z.boolean() }).strict(), WorklistCase),
   'agreement.summary': call(NoInput, AgreementSummary),
   'adjudication.queue': call(NoInput, AdjudicationQueue),

@@ -4,10 +4,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type FrameData, type SampleEntry } from '../../preload/api';
 import { readDicomdir, scanFolder } from '../imaging/folder';
-import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
+import { loadFrameForSize, loadImage, peekDicomSize, type ImageCache } from '../imaging/load';
+import { viewPreviewTarget } from '../imaging/reduce';
 import { reducedIntensities } from '../imaging/voi';
 import { tagTree } from '../imaging/tags';
-import type { LoadedImage } from '../imaging/types';
+import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
 
@@ -68,6 +69,23 @@ async function reducedFrame(deps: StudiesDeps, imageId: string, frame: number, t
   };
 }
 
+/** Above this many pixels an image opens from a reduced decode; the full one follows when asked for. */
+const LARGE_IMAGE_PIXELS = 2048 * 2048;
+
+/**
+ * A large DICOM image opens from the frame its viewer will draw first (a JPEG 2000 resolution level,
+ * or an area average), so the reader sees it before the full decode has run; that decode starts when
+ * the viewer asks for the full frame. Smaller images, and views that need every pixel, open in full.
+ * The file's window is used as always; only a file without one gets its automatic window from the
+ * reduced pixels.
+ */
+export async function previewOnOpen(filePath: string, view: { width: number; height: number }): Promise<ReducedFrame | undefined> {
+  const size = await peekDicomSize(filePath);
+  if (!size || size.rows * size.columns <= LARGE_IMAGE_PIXELS) return undefined;
+  const target = viewPreviewTarget(size.columns, size.rows, view);
+  return target ? loadFrameForSize(filePath, target) : undefined;
+}
+
 function absolute(filePath: string, what: string): string {
   if (!path.isAbsolute(filePath)) throw new ResightError('INVALID_ARGUMENT', `Give the full path of the ${what}.`);
   return path.normalize(filePath);
@@ -76,7 +94,12 @@ function absolute(filePath: string, what: string): string {
 export function studiesHandlers(
   deps: StudiesDeps,
 ): Pick<Handlers, 'studies.listSamples' | 'studies.openSample' | 'studies.openFile' | 'studies.getFrame' | 'studies.tags' | 'studies.scanFolder' | 'studies.thumbnail'> {
-  const open = async (filePath: string, reader: string) => {
+  const open = async (filePath: string, reader: string, view?: { width: number; height: number }) => {
+    const preview = view && (await previewOnOpen(filePath, view));
+    if (preview) {
+      deps.store.recordImage(preview.info, filePath, reader);
+      return preview.info;
+    }
     const image = await loadImage(filePath);
     deps.cache.put(image);
     deps.store.recordImage(image.info, filePath, reader);
@@ -84,13 +107,13 @@ export function studiesHandlers(
   };
   return {
     'studies.listSamples': async () => listSamples(deps.samplesDir),
-    'studies.openSample': async ({ name }, ctx) => {
+    'studies.openSample': async ({ name, view }, ctx) => {
       const samples = await listSamples(deps.samplesDir);
       // Only names the folder listing returned: no path from the caller reaches the file system.
       if (!samples.some((s) => s.name === name)) throw new ResightError('NOT_FOUND', 'There is no sample with that name.');
-      return open(path.join(deps.samplesDir, name), ctx.reader);
+      return open(path.join(deps.samplesDir, name), ctx.reader, view);
     },
-    'studies.openFile': async ({ path: filePath }, ctx) => open(absolute(filePath, 'file to open'), ctx.reader),
+    'studies.openFile': async ({ path: filePath, view }, ctx) => open(absolute(filePath, 'file to open'), ctx.reader, view),
     'studies.scanFolder': async ({ path: target }) => {
       const where = absolute(target, 'folder or DICOMDIR');
       const isFile = await stat(where).then((s) => s.isFile(), () => false);

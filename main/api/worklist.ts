@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadImage } from '../imaging/load';
 import type { Handlers } from './dispatch';
 import type { AnnotationDeps } from './annotations';
-import { imageFor, listSamples } from './studies';
+import { imageFor, previewOnOpen, listSamples } from './studies';
 
 export function worklistHandlers(deps: AnnotationDeps): Pick<Handlers, 'worklist.list' | 'worklist.addSamples' | 'worklist.open' | 'worklist.setFlag'> {
   return {
@@ -20,7 +20,13 @@ export function worklistHandlers(deps: AnnotationDeps): Pick<Handlers, 'worklist
       }
       return { added };
     },
-    'worklist.open': async ({ imageId }, ctx) => {
+    'worklist.open': async ({ imageId, view }, ctx) => {
+      const known = deps.store.imagePath(imageId);
+      const preview = view && !deps.cache.get(imageId) && known ? await previewOnOpen(known, view) : undefined;
+      if (preview && preview.info.imageId === imageId) {
+        deps.store.recordImage(preview.info, known!, ctx.reader);
+        return preview.info;
+      }
       const image = await imageFor(deps, imageId);
       deps.cache.put(image);
       deps.store.recordImage(image.info, deps.store.imagePath(imageId)!, ctx.reader);

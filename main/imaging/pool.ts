@@ -97,6 +97,11 @@ export class DecodePool {
     });
   }
 
+  /** Decode requests taken so far (tests check which calls decode and which reuse a decode). */
+  get requests(): number {
+    return this.nextId - 1;
+  }
+
   /** Live workers (each answered its last request or is working on one). */
   get workers(): number {
     return this.slots.length;

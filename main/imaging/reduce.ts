@@ -13,6 +13,20 @@ export function coverSize(width: number, height: number, target: TargetSize): { 
 }
 
 /**
+ * The size a viewer of `view` device pixels asks for first at fit: one texel per device pixel, 5%
+ * short so a view just larger than a JPEG 2000 level does not cost the next level up. The same rule
+ * as the renderer's previewTarget (renderer/viewer/progressive.ts) for square pixels, so that the
+ * frame decoded on opening is the one the viewer then asks for. Null when the whole frame is needed.
+ */
+export function viewPreviewTarget(width: number, height: number, view: TargetSize): TargetSize | null {
+  if (view.width < 1 || view.height < 1) return null;
+  const r = Math.min(view.width / width, view.height / height);
+  if (r >= 1) return null;
+  const target = { width: Math.ceil(width * r * 0.95), height: Math.ceil(height * r * 0.95) };
+  return target.width >= width && target.height >= height ? null : target;
+}
+
+/**
  * Area-averages an interleaved frame of `samples` samples per pixel from sw × sh to dw × dh
  * (dw ≤ sw, dh ≤ sh), rounding back to the source's integer type. Columns first, then rows.
  */

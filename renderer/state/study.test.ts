@@ -126,7 +126,7 @@ describe('a series', () => {
     const stack = { seriesInstanceUid: '1.2', instances: [{ path: '/s/1.dcm', frames: 1 }, { path: '/s/2.dcm', frames: 1 }], position: 0 };
     const opening = useStudy.getState().openSeries(stack);
     const open1 = await next('studies.openFile');
-    expect(open1.input).toEqual({ path: '/s/1.dcm' });
+    expect(open1.input).toEqual({ path: '/s/1.dcm', view: { width: 4000, height: 4000 } });
     open1.resolve(info(4));
     (await next('studies.getFrame', false)).resolve(frame(4, 2000));
     await opening;
@@ -135,7 +135,7 @@ describe('a series', () => {
 
     const stepping = useStudy.getState().stepFrame(1);
     const open2 = await next('studies.openFile');
-    expect(open2.input).toEqual({ path: '/s/2.dcm' });
+    expect(open2.input).toEqual({ path: '/s/2.dcm', view: { width: 4000, height: 4000 } });
     open2.resolve(info(5));
     (await next('studies.getFrame', false)).resolve(frame(5, 2000));
     await stepping;
@@ -144,6 +144,6 @@ describe('a series', () => {
     expect(useViewport.getState().window).toEqual({ center: 7, width: 70 });
 
     void useStudy.getState().stepFrame(-1);
-    expect((await next('studies.openFile')).input).toEqual({ path: '/s/1.dcm' });
+    expect((await next('studies.openFile')).input).toEqual({ path: '/s/1.dcm', view: { width: 4000, height: 4000 } });
   });
 });

@@ -132,12 +132,14 @@ export const useStudy = create<StudyState>()((set, get) => {
     stopCine();
     set({ opening: true, cine: false });
     try {
+      // The view's size lets the backend open a large image from the frame drawn first.
+      const view = viewSize.width > 0 && viewSize.height > 0 ? { view: { ...viewSize } } : {};
       const info =
         source.kind === 'sample'
-          ? await call('studies.openSample', { name: source.name })
+          ? await call('studies.openSample', { name: source.name, ...view })
           : source.kind === 'case'
-            ? await call('worklist.open', { imageId: source.imageId })
-            : await call('studies.openFile', { path: source.path });
+            ? await call('worklist.open', { imageId: source.imageId, ...view })
+            : await call('studies.openFile', { path: source.path, ...view });
       if (seq !== openSeq) return;
       frameCache.clear();
       const index = opts.lastFrame ? info.frames - 1 : 0;
