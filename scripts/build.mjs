@@ -40,7 +40,7 @@ const targets = [
   { entryPoints: ['bench/inference.ts'], outfile: 'dist/bench/inference.cjs' },
   { entryPoints: ['bench/imaging.ts'], outfile: 'dist/bench/imaging.cjs' },
   { entryPoints: ['bench/batch.ts'], outfile: 'dist/bench/batch.cjs' },
-  { entryPoints: ['bench/memory.ts'], outfile: 'dist/bench/memory.cjs' },
+  { entryPoints: ['bench/memory.ts'], outfile: 'dist/bench/memory.cjs', external: [...external, '@playwright/test', 'playwright-core'] },
   // Drives Debian's Chromium through Playwright, which stays in node_modules.
   { entryPoints: ['bench/viewer.ts'], outfile: 'dist/bench/viewer.cjs', external: [...external, '@playwright/test', 'playwright-core'] },
 ];
