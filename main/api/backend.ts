@@ -105,7 +105,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     ...worklistHandlers(reviewDeps),
     ...agreementHandlers(reviews),
     ...exportHandlers({ dbPath, appRoot }),
-    ...pacsHandlers({ store, reviews, cache, events, retrieveDir: path.join(opts.dataDir, 'pacs-retrieved'), secrets: opts.secrets }),
+    ...pacsHandlers({ store, reviews, events, retrieveDir: path.join(opts.dataDir, 'pacs-retrieved'), secrets: opts.secrets }),
     ...batch.handlers,
   }, reviews);
   return {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { PacsAuth as PacsAuthKind, ResightError, type ImageInfo, type PacsServer, type PacsStudy } from '../../preload/api';
 import { resultObjects } from '../export/result-objects';
-import { loadImage, type ImageCache } from '../imaging/load';
+import { loadFrameForSize } from '../imaging/load';
 import { DicomWebClient } from '../pacs/client';
 import { openCredentials, sealCredentials, sealedSource, type PacsCredentials, type SecretBox } from '../pacs/credentials';
 import { pacsItems } from '../review/pacs-source';
@@ -15,6 +15,7 @@ import type { Handlers } from './dispatch';
 import type { EventHub } from './events';
 
 const KEY = 'pacs.servers';
+const INDEX_DECODE = { width: 128, height: 128 };
 
 const StoredServer = z.object({
   id: z.string(),
@@ -30,7 +31,6 @@ type StoredServer = z.infer<typeof StoredServer>;
 export interface PacsDeps {
   store: Store;
   reviews: ReviewStore;
-  cache: ImageCache;
   events: EventHub;
   /** Where retrieved instances are kept (inside the data folder). */
   retrieveDir: string;
@@ -155,10 +155,11 @@ export function pacsHandlers(
         let unreadable = 0;
         for (const item of items) {
           try {
-            const image = await loadImage(item.file);
-            deps.cache.put(image);
-            deps.store.recordImage(image.info, item.file, ctx.reader);
-            images.push(image.info);
+            // Indexing needs the header and the file's hash, not every pixel: a thumbnail-sized decode
+            // checks the image is readable; the viewer decodes what it shows when it opens one.
+            const { info } = await loadFrameForSize(item.file, INDEX_DECODE);
+            deps.store.recordImage(info, item.file, ctx.reader);
+            images.push(info);
           } catch (err) {
             if (!(err instanceof ResightError)) throw err;
             unreadable++;
