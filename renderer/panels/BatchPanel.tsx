@@ -3,10 +3,11 @@
 // resume (a job paused before a restart is listed as paused and resumes where it stopped), and
 // where its results and case-review bundle went.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { BatchJob, CamMethod } from '../../preload/api';
+import type { BatchJob } from '../../preload/api';
 import { useBatch } from '../state/batch';
-import { CAM_METHODS, methodName } from '../state/findings';
+import { methodName } from '../state/findings';
 import { useSideTab } from '../state/tabs';
+import { CamMethodSelect } from './CamMethodSelect';
 import { humanDuration, isAbsolutePath, keepControlKeys } from './tools-common';
 import './tools.css';
 
@@ -46,13 +47,7 @@ function StartForm() {
       {problem && <p className="field-error small">{problem}</p>}
       <label>
         Heatmap method
-        <select data-testid="batch-cam" value={cam} onChange={(e) => setCam(e.currentTarget.value as CamMethod)}>
-          {CAM_METHODS.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
-        </select>
+        <CamMethodSelect testId="batch-cam" value={cam} onChange={setCam} />
       </label>
       <button type="submit" className="primary" data-testid="batch-start" disabled={starting || !path || problem !== null}>
         {starting ? 'Starting…' : 'Review the folder with the model'}

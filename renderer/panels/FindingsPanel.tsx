@@ -1,9 +1,10 @@
 // Runs in the renderer. What the model says about the open image, and plainly what the model is:
 // id, version, provider, its notice, and that this is decision support. The reader picks the label
 // whose CAM is shown and the CAM method; occlusion shows its progress and can be cancelled.
-import type { CamMethod, Finding } from '../../preload/api';
-import { CAM_METHODS, useFindings } from '../state/findings';
+import type { Finding } from '../../preload/api';
+import { useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
+import { CamMethodSelect } from './CamMethodSelect';
 import { SendToPacs } from './SendToPacs';
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
@@ -84,13 +85,7 @@ function MethodChooser() {
     <div className="cam-method">
       <label>
         Heatmap method{' '}
-        <select aria-label="CAM method" data-testid="cam-method" value={method} disabled={loadingCam} onChange={(e) => void setMethod(e.currentTarget.value as CamMethod)}>
-          {CAM_METHODS.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
-        </select>
+        <CamMethodSelect label="CAM method" testId="cam-method" value={method} disabled={loadingCam} onChange={(m) => void setMethod(m)} />
       </label>
       {progress && (
         <div className="cam-progress" role="status" data-testid="cam-progress">

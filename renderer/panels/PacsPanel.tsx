@@ -2,11 +2,11 @@
 // date, modality or accession, page through them, open one (WADO-RS into the local cache, with
 // progress and Cancel; its first image opens in the viewer), or tick several for a batch review.
 import { useEffect, type FormEvent } from 'react';
-import type { CamMethod, PacsStudy } from '../../preload/api';
+import type { PacsStudy } from '../../preload/api';
 import { useBatch } from '../state/batch';
-import { CAM_METHODS } from '../state/findings';
 import { PAGE_SIZE, usePacs } from '../state/pacs';
 import { useSideTab } from '../state/tabs';
+import { CamMethodSelect } from './CamMethodSelect';
 import { keepControlKeys } from './tools-common';
 import './tools.css';
 
@@ -178,13 +178,7 @@ function ReviewSelected() {
     <div className="tool-form review-selected" onKeyDown={keepControlKeys}>
       <label>
         Heatmap method
-        <select aria-label="CAM method for the batch" data-testid="pacs-batch-cam" value={cam} onChange={(e) => setCam(e.currentTarget.value as CamMethod)}>
-          {CAM_METHODS.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
-        </select>
+        <CamMethodSelect label="CAM method for the batch" testId="pacs-batch-cam" value={cam} onChange={setCam} />
       </label>
       <button type="button" className="primary" data-testid="pacs-review-selected" disabled={starting} onClick={() => void go()}>
         Review {selected.length} selected stud{selected.length === 1 ? 'y' : 'ies'} with the model

@@ -3,11 +3,11 @@
 // the frame bar of a stack, and the help and tag overlays. Drawing lives in the controller so a
 // drag never waits on React.
 import { useEffect, useRef, type ReactNode } from 'react';
-import type { CamMethod } from '../../preload/api';
-import { CAM_METHODS, methodName, useFindings } from '../state/findings';
+import { methodName, useFindings } from '../state/findings';
 import { useStudy } from '../state/study';
 import { MODALITY_PRESETS, useViewport, type Layout, type Tool } from '../state/viewport';
 import { ACTIONS, attachImageHotkeys } from '../app/hotkeys';
+import { CamMethodSelect } from '../panels/CamMethodSelect';
 import { AnnotationLayer } from './annotation/AnnotationLayer';
 import { COLORMAPS, rampCss } from './colormap';
 import { attachViewer, type Pane, type RendererChoice } from './controller';
@@ -402,19 +402,13 @@ function CompareChooser() {
   return (
     <label className="compare-chooser">
       Right: method{' '}
-      <select
-        aria-label="Method shown on the right"
-        data-testid="compare-method"
+      <CamMethodSelect
+        label="Method shown on the right"
+        testId="compare-method"
         value={compareMethod}
         disabled={!hasResult}
-        onChange={(e) => void useFindings.getState().setCompareMethod(e.currentTarget.value as CamMethod)}
-      >
-        {CAM_METHODS.map((m) => (
-          <option key={m.id} value={m.id}>
-            {m.name}
-          </option>
-        ))}
-      </select>
+        onChange={(m) => void useFindings.getState().setCompareMethod(m)}
+      />
     </label>
   );
 }
