@@ -1,10 +1,11 @@
 // Runs an exported model in onnxruntime-node, the runtime the app ships, and prints what it sees.
-// Usage: node check_onnx.mjs <model.onnx> <input.bin: float32 little-endian NCHW> <N,C,H,W>
-// Prints JSON: input/output names, and each output's dims (and the logits' values).
+// Usage: node check_onnx.mjs <model.onnx> <input.bin: float32 little-endian NCHW> <N,C,H,W> [features]
+// Prints JSON: input/output names, and each output's dims (and the logits' values; with `features`,
+// the features' values too).
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 
-const [modelPath, inputPath, dimsArg] = process.argv.slice(2);
+const [modelPath, inputPath, dimsArg, extra] = process.argv.slice(2);
 if (!modelPath || !inputPath || !dimsArg) {
   console.error('usage: node check_onnx.mjs <model.onnx> <input.bin> <N,C,H,W>');
   process.exit(2);
@@ -25,4 +26,5 @@ for (const name of session.outputNames) {
   outputs[name] = { dims: Array.from(t.dims), type: t.type };
 }
 if (results.logits) outputs.logits.data = Array.from(results.logits.data);
+if (extra === 'features' && results.features) outputs.features.data = Array.from(results.features.data);
 console.log(JSON.stringify({ inputNames: session.inputNames, outputNames: session.outputNames, outputs }));

@@ -131,8 +131,16 @@ def main(argv=None):
     ap.add_argument("--node-check", choices=["auto", "on", "off"], default="on")
     ap.add_argument("--intended-use", default=INTENDED_USE)
     ap.add_argument("--limitation", action="append", default=[], help="a limitation sentence for the card")
+    ap.add_argument("--previous-card", help="card of the model this one continues from (an --init converted from "
+                                            "its ONNX by onnx_to_torch.py): its training stages and data are kept "
+                                            "in the new card, before this run's")
+    ap.add_argument("--changes", help="what changed from the previous version, for the card")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
+    previous = None
+    if a.previous_card:  # read now: the export may overwrite it
+        with open(a.previous_card) as f:
+            previous = json.load(f)
 
     if a.checkpoint:
         model, meta = evaluate.load_model(a.checkpoint)
@@ -203,6 +211,23 @@ def main(argv=None):
                                                       "validation": a.val, "test": a.test}, task),
         "created": datetime.date.today().isoformat(),
     }
+    if a.changes:
+        card["changes"] = a.changes
+    if previous:
+        new, old = card["training"], previous.get("training", {})
+        for stage in new["stages"]:
+            stage["init"] = (f"{previous['id']} {previous['version']} (ONNX sha256 {previous.get('sha256')}), "
+                             "batch norms folded into the convolutions and frozen")
+        new["stages"] = old.get("stages", []) + new["stages"]
+        new["train_minutes"] = round(old.get("train_minutes", 0) + new["train_minutes"], 1)
+        datasets = dict(old.get("datasets", {}))
+        if "train" in new["datasets"]:
+            datasets["train_continued"] = new["datasets"]["train"]
+        for k in ("validation", "test"):
+            if k in new["datasets"]:
+                datasets[k] = new["datasets"][k]
+        new["datasets"] = datasets
+        new["previous"] = {"id": previous["id"], "version": previous["version"], "sha256": previous.get("sha256")}
     card_path = os.path.join(a.out_dir, f"{a.id}.json")
     with open(card_path, "w") as f:
         json.dump(card, f, indent=2)

@@ -19,6 +19,7 @@ import data  # noqa: E402
 import evaluate  # noqa: E402
 import export  # noqa: E402
 import onnx  # noqa: E402
+import onnx_to_torch  # noqa: E402
 import phantoms  # noqa: E402
 import reference  # noqa: E402
 import train  # noqa: E402
@@ -109,6 +110,33 @@ class PipelineSmokeTest(unittest.TestCase):
         closed = evaluate.gradcam(features, model.fc.weight.detach())
         for c in range(4):
             self.assertTrue(torch.allclose(reference.gradcam_autograd(model, x, c), closed[:, c], rtol=1e-4, atol=1e-7))
+
+    def test_continue_from_onnx_with_frozen_batch_norms(self):
+        # onnx_to_torch.py rebuilds the exported network (batch norms folded) as a train.py checkpoint;
+        # it checks itself against onnxruntime-node when the app's node_modules are there.
+        root = self.tmp.name
+        ck = os.path.join(root, "from-onnx", "model.pt")
+        node_ok = export.node_check(self.onnx_path, evaluate.load_onnx_into_resnet(self.onnx_path), 64, "auto")
+        if node_ok is not None:
+            onnx_to_torch.main(["--onnx", self.onnx_path, "--check-data", self.data_dir, "--check", "2", "--out", ck])
+        else:
+            model = evaluate.load_onnx_into_resnet(self.onnx_path)
+            torch.save({"state_dict": model.state_dict(), "meta": {"bn_folded": True}}, ck)
+        with self.assertRaises(SystemExit):  # folded batch norms must not meet batch statistics
+            train.main(["--csv", os.path.join(self.data_dir, "labels.csv"), "--images",
+                        os.path.join(self.data_dir, "images"), "--size", "64", "--epochs", "1", "--max-steps", "1",
+                        "--val-split", "0.25", "--init", ck, "--out", os.path.join(root, "bad")])
+        run = os.path.join(root, "continued")
+        train.main(["--csv", os.path.join(self.data_dir, "labels.csv"), "--images", os.path.join(self.data_dir, "images"),
+                    "--size", "64", "--batch-size", "8", "--epochs", "1", "--max-steps", "1", "--warmup-steps", "1",
+                    "--val-split", "0.25", "--masks", os.path.join(self.data_dir, "masks"), "--cam-loss", "0.5",
+                    "--init", ck, "--freeze-bn", "--out", run])
+        before = torch.load(ck, map_location="cpu")["state_dict"]
+        after = torch.load(os.path.join(run, "model.pt"), map_location="cpu")["state_dict"]
+        for k in before:
+            if k.endswith("running_mean") or k.endswith("running_var"):
+                self.assertTrue(torch.equal(before[k], after[k]), k)
+        self.assertFalse(torch.equal(before["fc.weight"], after["fc.weight"]))
 
 
 class PhantomTest(unittest.TestCase):
