@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { API_VERSION } from '../../preload/api';
 import { ImageCache } from '../imaging/load';
+import { decodePool } from '../imaging/pool';
 import { HostClient } from '../inference/host/client';
 import type { HostSpawner } from '../inference/host/protocol';
 import { defaultThreads } from '../inference/providers';
@@ -59,6 +60,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const store = new Store(await openDatabase(dbPath, opts.sqliteNativeBinding));
   const engine = new HostClient(opts.hostSpawner, (status) => events.emit('inference.hostStatus', status));
   const cache = new ImageCache();
+  // A reader's first image should not wait for decoder threads to start and codecs to compile.
+  decodePool().warm();
   const userModelsDir = path.join(opts.dataDir, 'models');
   const registry = new ModelRegistry([
     { dir: opts.modelsDir, source: 'bundled' },

@@ -17,6 +17,11 @@ export interface WorkerRequest {
   sized?: { target: TargetSize; frame: number };
 }
 
+/** Compile the codecs ahead of the first request; no reply. */
+export interface WarmRequest {
+  warm: true;
+}
+
 export type WorkerReply =
   | ({ id: number; ok: true; sha256: string } & (DecodedDicom | DecodedForSize))
   | { id: number; ok: false; code: ErrorCode; message: string; fatal?: boolean };
@@ -95,6 +100,15 @@ export class DecodePool {
       this.queue.push({ request: { id: this.nextId++, path: filePath, maxImageBytes, ...(sized ? { sized } : {}) }, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Starts the workers and has them compile the WebAssembly codecs now, so the first image a reader
+   * opens does not wait for either (a few hundred milliseconds). Nothing waits for it.
+   */
+  warm(): void {
+    while (this.slots.length < this.size) this.spawn();
+    for (const slot of this.slots) slot.worker.postMessage({ warm: true } satisfies WarmRequest);
   }
 
   /** Decode requests taken so far (tests check which calls decode and which reuse a decode). */

@@ -4,15 +4,18 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { ResightError } from '../../preload/api';
-import { CodecCrash } from './codecs';
+import { CodecCrash, wasmModule, type WasmCodec } from './codecs';
 import { decodeDicom, decodeDicomForSize } from './image';
-import type { WorkerReply, WorkerRequest } from './pool';
+import type { WarmRequest, WorkerReply, WorkerRequest } from './pool';
+
+const WASM_CODECS: WasmCodec[] = ['openjpeg', 'openjph', 'charls', 'libjpeg'];
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
 
-port.on('message', (req: WorkerRequest) => {
-  void handle(req);
+port.on('message', (req: WorkerRequest | WarmRequest) => {
+  if ('warm' in req) void Promise.all(WASM_CODECS.map((c) => wasmModule(c).catch(() => undefined)));
+  else void handle(req);
 });
 
 async function handle(req: WorkerRequest): Promise<void> {
