@@ -1,7 +1,8 @@
 // Runs in tests. Batch review over a real folder through the real host process and a real SQLite
 // file: every image × label in results.csv, a CAM PNG per positive label, and a paused run that
 // resumes without redoing or duplicating any completed item.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -10,7 +11,7 @@ import { HostClient } from '../inference/host/client';
 import { forkSpawner } from '../inference/host/fork';
 import { ModelRegistry } from '../inference/registry';
 import { openDatabase } from '../store/database';
-import { hostEntry, modelsDir, samplesDir } from '../testing/fixtures';
+import { hostEntry, modelsDir, repoRoot, samplesDir } from '../testing/fixtures';
 import { camFileName, resultsCsv, runReview, type ReviewOptions } from './review';
 import { localItems } from './sources';
 
@@ -105,6 +106,17 @@ describe('batch review', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM model_results').get()).toEqual({ n: items.length });
     expect(db.prepare('SELECT COUNT(*) AS n FROM batch_items').get()).toEqual({ n: items.length });
     db.close();
+  });
+
+  it('reviews the images a DICOMDIR lists, named relative to the media', async () => {
+    const media = mkdtempSync(path.join(os.tmpdir(), 'resight-review-media-'));
+    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'main', 'imaging', 'testdata', 'fixtures.py'), 'series', media]);
+    rmSync(path.join(media, 'A', 'NOTES'));
+    execFileSync('dcmmkdir', ['+I', '+r', '-q', 'A', 'B', 'C'], { cwd: media });
+    const items = await localItems(path.join(media, 'DICOMDIR'));
+    expect(items.map((i) => i.source)).toEqual(['A/IM1', 'B/DEEP/ER/IM2', 'A/X/IM3', 'A/CT8', 'C/CT7', 'B/CT9', 'C/ZZ1']);
+    const outcome = await runReview(items, await options(mkdtempSync(path.join(os.tmpdir(), 'resight-review-out-'))));
+    expect(outcome).toMatchObject({ completed: items.length, failed: [] });
   });
 
   it('reports an unreadable image in place and goes on', async () => {
