@@ -100,6 +100,23 @@ function parseHeader(bytes: Uint8Array): dicomParser.DataSet {
   return dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' } as dicomParser.ParseDicomOptions);
 }
 
+/**
+ * Rows and columns of a DICOM file from its header alone, or undefined when the header is not
+ * readable that way (the caller then decodes as usual and learns them there).
+ */
+export async function peekDicomSize(file: string): Promise<{ rows: number; columns: number } | undefined> {
+  try {
+    const head = await readHead(file, HEAD_BYTES);
+    if (sniffFormat(head) !== 'dicom') return undefined;
+    const ds = parseHeader(head);
+    const rows = ds.uint16('x00280010');
+    const columns = ds.uint16('x00280011');
+    return rows && columns ? { rows, columns } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readInstance(file: string, size: number): Promise<Found | 'raster' | undefined> {
   let head = await readHead(file, Math.min(size, HEAD_BYTES));
   const format = sniffFormat(head);

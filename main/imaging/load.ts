@@ -2,7 +2,6 @@
 // through the decode worker pool, PNG/JPEG through sharp (which works off the main thread itself).
 // Recently opened images stay in an LRU cache keyed by the file's sha256, under a byte budget.
 // Consumers that need fewer pixels (the model) ask loadFrameForSize for a reduced decode instead.
-import dicomParser from 'dicom-parser';
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -105,31 +104,6 @@ export async function loadImage(filePath: string, options: LoadOptions = {}): Pr
     storedFrame: frameGetter(decoded.stored),
     dicom: decoded.header,
   };
-}
-
-/**
- * Rows and columns of a DICOM file from its header alone (the first 256 KiB), or undefined when
- * the header is not readable that way (the caller then decodes as usual and learns them there).
- */
-export async function peekDicomSize(filePath: string): Promise<{ rows: number; columns: number } | undefined> {
-  try {
-    const fh = await open(filePath, 'r');
-    let head: Buffer;
-    try {
-      const buffer = Buffer.alloc(256 * 1024);
-      const { bytesRead } = await fh.read(buffer, 0, buffer.length, 0);
-      head = buffer.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-    if (sniffFormat(head) !== 'dicom') return undefined;
-    const ds = dicomParser.parseDicom(head, { untilTag: 'x7fe00010' });
-    const rows = ds.uint16('x00280010');
-    const columns = ds.uint16('x00280011');
-    return rows && columns ? { rows, columns } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface SizedLoadOptions extends LoadOptions {
