@@ -7,7 +7,7 @@ import { ResightError, type CamMethod } from '../../preload/api';
 import { renderDisplay } from '../imaging/export';
 import { loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
-import { CAM_METHOD_NAMES, renderCamOverlay } from '../inference/cam/overlay';
+import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel } from '../inference/registry';
 import { modelInput, OCCLUSION_DEFAULTS, rawCam, rawOcclusion, runBatch, type InferenceSettings } from '../inference/service';
@@ -59,7 +59,7 @@ export async function inferFile(engine: InferenceEngine, model: LoadedModel, fil
         image.info.height,
         { values: max > 0 ? c.map.map((v) => v / max) : c.map, width: c.width, height: c.height },
         input.geometry,
-        { threshold: 0.2, opacity: 0.55, caption: `${model.card.id} ${model.card.version} · ${CAM_METHOD_NAMES[opts.cam]} · ${c.label} · decision support` },
+        labelledOverlay(model.card, opts.cam, c.label),
       );
       await writeFile(path.join(opts.camDir, `${base}.${c.label}.png`), png);
     }

@@ -4,7 +4,7 @@
 // the bundle. sharp writes no metadata chunks unless asked, so nothing but pixels leaves with it.
 import type { CamMap } from '../../preload/api';
 import type { InputGeometry } from '../inference/geometry';
-import { CAM_METHOD_NAMES, renderCamOverlay } from '../inference/cam/overlay';
+import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
 
 
 /** The geometry that puts a stored CAM's grid over its extent in image pixels. */
@@ -24,15 +24,7 @@ export interface OverlayPngInput {
   labelName: string;
 }
 
-export function overlayCaption(model: { id: string; version: string }, method: CamMap['method'], labelName: string): string {
-  return `${model.id} ${model.version} · ${CAM_METHOD_NAMES[method]} · ${labelName} · decision support`;
-}
-
 export async function overlayPng(input: OverlayPngInput): Promise<Buffer> {
   const { display, width, height, cam } = input;
-  return renderCamOverlay(display.pixels, display.channels, width, height, cam, camGeometry(cam, width, height), {
-    threshold: 0.2,
-    opacity: 0.55,
-    caption: overlayCaption(input.model, cam.method, input.labelName),
-  });
+  return renderCamOverlay(display.pixels, display.channels, width, height, cam, camGeometry(cam, width, height), labelledOverlay(input.model, cam.method, input.labelName));
 }

@@ -9,7 +9,7 @@ import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
 import { reducedIntensities, displayIntensities } from '../imaging/voi';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import { analyseMany, type BatchDecode, type BatchItem } from '../inference/batch';
-import { CAM_METHOD_NAMES, renderCamOverlay } from '../inference/cam/overlay';
+import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
 import { inputGeometry } from '../inference/geometry';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel } from '../inference/registry';
@@ -90,11 +90,7 @@ async function writeCamPngs(opts: ReviewOptions, item: BatchItem, cams: Record<s
   await mkdir(dir, { recursive: true });
   for (const label of positive) {
     const cam = cams[label]!;
-    const png = await renderCamOverlay(grey, 1, width, height, { values: cam.values, width: cam.width, height: cam.height }, geometry, {
-      threshold: 0.2,
-      opacity: 0.55,
-      caption: `${model.card.id} ${model.card.version} · ${CAM_METHOD_NAMES[opts.cam]} · ${label} · decision support`,
-    });
+    const png = await renderCamOverlay(grey, 1, width, height, { values: cam.values, width: cam.width, height: cam.height }, geometry, labelledOverlay(model.card, opts.cam, label));
     await writeAtomically(path.join(dir, camFileName(item.image!.info.imageId, label)), png);
   }
 }

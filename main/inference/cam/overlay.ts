@@ -7,8 +7,8 @@ import type { CamMethod } from '../../../preload/api';
 import type { InputGeometry } from '../geometry';
 import { mapOntoImage } from '../geometry';
 
-/** How each CAM method is named in captions, CSV and reports. */
-export const CAM_METHOD_NAMES: Record<CamMethod, string> = {
+/** How each CAM method is named in captions. */
+const CAM_METHOD_NAMES: Record<CamMethod, string> = {
   gradcam: 'Grad-CAM',
   gradcampp: 'Grad-CAM++',
   xgradcam: 'XGrad-CAM',
@@ -45,6 +45,14 @@ export interface OverlayOptions {
   opacity: number;
   /** Text drawn in the bottom-left corner, e.g. "resnet18-cxr-phantom 1.0.0 · Grad-CAM · effusion". */
   caption: string;
+}
+
+/**
+ * Every exported overlay (CLI, batch review, bundles) draws the same way and says in its corner which
+ * model, method and label made it, and that it is decision support.
+ */
+export function labelledOverlay(model: { id: string; version: string }, method: CamMethod, label: string): OverlayOptions {
+  return { threshold: 0.2, opacity: 0.55, caption: `${model.id} ${model.version} · ${CAM_METHOD_NAMES[method]} · ${label} · decision support` };
 }
 
 const escapeXml = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
