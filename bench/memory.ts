@@ -4,20 +4,19 @@
 // the viewer fetches it; and the whole app in browser mode, the study read in the study browser and
 // stepped through with ↓ in headless Chromium, with the peak RSS of the server (what Electron's main
 // process runs), the page's renderer process and the GPU process read from /proc (VmHWM).
-import { chromium } from '@playwright/test';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../main/api/backend';
 import { forkSpawner } from '../main/inference/host/fork';
+import { launchChromium, startServer } from './browser-mode';
 
 const root = path.resolve(__dirname, '..', '..');
 const IMAGES = Number(process.env.RESIGHT_BENCH_IMAGES ?? 100);
 const BUDGET_MB = Number(process.env.RESIGHT_BENCH_BUDGET_MB ?? 512);
 const ROWS = 3000;
 const COLUMNS = 2500;
-const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=([0-9a-f]+))/;
 const mb = (bytes: number): number => Math.round(bytes / 1024 ** 2);
 
 /** One study, one series of distinct CR images (distinct pixels, UIDs and instance numbers). */
@@ -102,29 +101,13 @@ async function backendOnly(files: string[], dir: string) {
 }
 
 async function wholeApp(study: string, dir: string) {
-  const server: ChildProcess = spawn(process.execPath, [path.join(root, 'dist', 'server', 'web.cjs'), '--port', '0', '--data-dir', path.join(dir, 'data-app')], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      const m = URL_LINE.exec(out);
-      if (m) resolve({ url: m[1]!, token: m[2]! });
-    };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', onData);
-    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
+  const server = await startServer(path.join(dir, 'data-app'));
+  const { url, token } = server;
   const origin = new URL(url).origin;
   const set = await fetch(`${origin}/api/settings.set`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-resight-token': token }, body: JSON.stringify({ frameCacheMB: BUDGET_MB }) });
   if (!set.ok) throw new Error(`settings.set answered ${set.status}`);
   const before = new Set(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(url);
@@ -146,14 +129,14 @@ async function wholeApp(study: string, dir: string) {
     const renderer = Math.max(0, ...chromiumPids('renderer', before).map(peakRss));
     const gpu = Math.max(0, ...chromiumPids('gpu-process', before).map(peakRss));
     return {
-      serverPeakRssMB: mb(peakRss(server.pid!)),
+      serverPeakRssMB: mb(peakRss(server.process.pid!)),
       rendererPeakRssMB: mb(renderer),
       gpuProcessPeakRssMB: mb(gpu),
       secondsToStepThrough: Math.round(seconds * 10) / 10,
     };
   } finally {
     await browser.close();
-    server.kill('SIGTERM');
+    server.stop();
   }
 }
 

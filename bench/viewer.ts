@@ -13,20 +13,19 @@
 // the GPU process's main thread per frame into the viewer's WebGL commands and the browser's own
 // compositing of the window (see gpuThreadSplit). Type-checked with the e2e project (DOM types for
 // the code that runs in the page).
-import { chromium, type Browser, type Page } from '@playwright/test';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Browser, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { launchChromium, startServer } from './browser-mode';
 
-const APP_ROOT = process.env.RESIGHT_APP_ROOT ?? path.resolve(__dirname, '..', '..');
 const SIZE = Number(process.env.RESIGHT_BENCH_SIZE ?? 3000);
 const FRAMES = 120;
 const J2K_ROWS = 3000;
 const J2K_COLUMNS = 2500;
 const [vw, vh] = (process.env.RESIGHT_BENCH_VIEWPORT ?? '1440x900').split('x').map(Number);
 const VIEWPORT = { width: vw ?? 1440, height: vh ?? 900 };
-const URL_LINE = /Resight browser mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
 
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,23 +33,6 @@ const quantile = (xs: number[], q: number): number => {
 };
 const round = (x: number) => Math.round(x * 100) / 100;
 const stats = (xs: number[]) => ({ median: round(quantile(xs, 0.5)), p95: round(quantile(xs, 0.95)), max: round(Math.max(...xs)), n: xs.length });
-
-function startServer(dataDir: string): Promise<{ url: string; stop(): void }> {
-  const entry = path.join(APP_ROOT, 'dist/server/web.cjs');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first.`);
-  const proc = spawn(process.execPath, [entry, '--port', '0', '--data-dir', dataDir], { cwd: APP_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = URL_LINE.exec(out);
-      if (m) resolve({ url: m[1] as string, stop: () => proc.kill('SIGTERM') });
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`server exited (${code}): ${out.slice(-1000)}`)));
-  });
-}
 
 interface OpenTiming {
   /** Submitting the path → the canvas first shows the image (reduced or full). */
@@ -209,10 +191,7 @@ async function main(): Promise<void> {
   execFileSync('/usr/bin/python3', [fixtures, 'big', j2kSource, String(J2K_ROWS), String(J2K_COLUMNS)]);
   execFileSync('gdcmconv', ['--j2k', j2kSource, j2k]);
   const server = await startServer(path.join(work, 'data'));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-  });
+  const browser = await launchChromium();
   const results: Record<string, unknown> = {};
   try {
     const renderers = (process.env.RESIGHT_BENCH_RENDERERS ?? 'webgl2,canvas2d').split(',');
