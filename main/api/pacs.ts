@@ -8,6 +8,7 @@ import { resultObjects } from '../export/result-objects';
 import { loadFrameForSize } from '../imaging/load';
 import { DicomWebClient } from '../pacs/client';
 import { openCredentials, sealCredentials, sealedSource, type PacsCredentials, type SecretBox } from '../pacs/credentials';
+import { studyDateRange } from '../pacs/qido';
 import { pacsItems } from '../review/pacs-source';
 import type { Store } from '../store/repositories';
 import type { ReviewStore } from '../store/reviews';
@@ -50,12 +51,6 @@ const NO_KEYCHAIN: SecretBox = {
 
 function publicView(s: StoredServer): PacsServer {
   return { id: s.id, name: s.name, url: s.url, auth: s.auth, ...(s.user ? { user: s.user } : {}), hasSecret: Boolean(s.sealed) };
-}
-
-/** Days as DICOM gives them, into QIDO's range form. */
-function dateRange(from?: string, to?: string): string | undefined {
-  if (!from && !to) return undefined;
-  return from && to && from === to ? from : `${from ?? ''}-${to ?? ''}`;
 }
 
 /** The configured servers, and a client for one of them (batch review uses it too). */
@@ -122,11 +117,12 @@ export function pacsHandlers(
       return { removed: true };
     },
     'pacs.query': async (q) => {
+      const studyDate = studyDateRange(q.dateFrom, q.dateTo);
       const found = await client(server(q.serverId)).searchStudies(
         {
           ...(q.patientName ? { patientName: q.patientName } : {}),
           ...(q.patientId ? { patientId: q.patientId } : {}),
-          ...(dateRange(q.dateFrom, q.dateTo) ? { studyDate: dateRange(q.dateFrom, q.dateTo) } : {}),
+          ...(studyDate ? { studyDate } : {}),
           ...(q.modality ? { modality: q.modality } : {}),
           ...(q.accession ? { accession: q.accession } : {}),
           ...(q.studyInstanceUid ? { studyUid: q.studyInstanceUid } : {}),

@@ -2,10 +2,11 @@
 // retrieved by WADO-RS into a local folder, named by a hash of its SOP Instance UID (never by
 // patient data) and written whole or not at all, so a resumed review retrieves only what is missing.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
 import type { DicomWebClient, InstanceSummary } from '../pacs/client';
+import { writeAtomically } from './review';
 import type { ReviewItem } from './sources';
 
 const PAGE = 1000;
@@ -62,9 +63,7 @@ export async function pacsItems(
       if (opts.signal?.aborted) throw new ResightError('PACS_CANCELLED', 'Retrieving from the PACS was cancelled.');
       try {
         if (!(await exists(item.file))) {
-          const bytes = await client.retrieveInstance(i.StudyInstanceUID, i.SeriesInstanceUID, i.SOPInstanceUID, { signal: opts.signal });
-          await writeFile(`${item.file}.partial`, bytes);
-          await rename(`${item.file}.partial`, item.file);
+          await writeAtomically(item.file, await client.retrieveInstance(i.StudyInstanceUID, i.SeriesInstanceUID, i.SOPInstanceUID, { signal: opts.signal }));
         }
         ok.add(item.key);
       } catch (err) {

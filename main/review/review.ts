@@ -66,7 +66,8 @@ export function camFileName(imageId: string, labelId: string): string {
   return `${imageId.slice(0, 16)}.${labelId.replace(/[^A-Za-z0-9_-]/g, '_')}.png`;
 }
 
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+/** Whole or not at all: a run stopped mid-write leaves a .partial file, never a short one under the real name. */
+export async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.partial`;
   await writeFile(tmp, bytes);
   await rename(tmp, file);
