@@ -7,13 +7,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ApiErrorShape, BatchSource, CamMethod, ResightError, type BatchJob } from '../../preload/api';
-import { exportCases } from '../export/bundle';
 import type { InferenceEngine } from '../inference/host/client';
 import type { ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
 import type { DicomWebClient } from '../pacs/client';
 import { pacsItems } from '../review/pacs-source';
-import { resultsCsv, runReview } from '../review/review';
+import { resultsCsv, reviewBundle, runReview } from '../review/review';
 import { localItems, type ReviewItem } from '../review/sources';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
@@ -147,15 +146,12 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
           update(job.jobId, { state: 'paused' });
           return;
         }
-        const bundle = path.join(job.outDir, 'case-review.zip');
-        try {
-          await exportCases(deps.dbPath, bundle, { format: 'bundle', imageIds: outcome.imageIds, appRoot: deps.appRoot });
-          update(job.jobId, { state: 'finished', bundle });
-        } catch (err) {
-          // The review is complete; only the de-identified bundle had nothing it could include.
-          if (!(err instanceof ResightError && err.code === 'NOTHING_TO_EXPORT')) throw err;
-          update(job.jobId, { state: 'finished', bundle: null, error: { code: err.code, message: `${err.message} Export from the Export panel to choose what to include.` } });
-        }
+        const made = await reviewBundle(deps.dbPath, job.outDir, outcome.imageIds, { appRoot: deps.appRoot });
+        update(job.jobId, {
+          state: 'finished',
+          bundle: made.path,
+          error: made.skipped ? { code: 'NOTHING_TO_EXPORT', message: `${made.skipped} Export from the Export panel to choose what to include.` } : null,
+        });
       } catch (err) {
         const error =
           err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'REVIEW_FAILED' as const, message: 'The batch review stopped on an unexpected error. Resume it to try again.' };

@@ -6,7 +6,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
-import { exportCases } from '../export/bundle';
 import { existsSync } from 'node:fs';
 import { HostClient, InProcessEngine, type InferenceEngine } from '../inference/host/client';
 import { forkSpawner } from '../inference/host/fork';
@@ -14,7 +13,7 @@ import { defaultThreads } from '../inference/providers';
 import { DicomWebClient } from '../pacs/client';
 import { credentialsFromCli } from '../pacs/credentials';
 import { pacsItems } from '../review/pacs-source';
-import { resultsCsv, runReview, type ReviewProgress } from '../review/review';
+import { resultsCsv, reviewBundle, runReview, type ReviewProgress } from '../review/review';
 import { localItems, type ReviewItem } from '../review/sources';
 import { chooseModel, fail, parseWith } from './common';
 
@@ -130,20 +129,10 @@ export function registerReviewCommand(program: Command, appRoot: string): void {
         }
         let bundle = '';
         if (opts.bundle && outcome.imageIds.length) {
-          const zip = path.join(out, 'case-review.zip');
-          try {
-            const summary = await exportCases(outcome.dbPath, zip, {
-              format: 'bundle',
-              identified: Boolean(opts.identified),
-              allowBurnedIn: Boolean(opts.allowBurnedIn),
-              imageIds: outcome.imageIds,
-              appRoot,
-            });
-            bundle = `; bundle ${zip} (${summary.cases} cases${summary.excluded.length ? `, ${summary.excluded.length} excluded` : ''})`;
-          } catch (err) {
-            // The review itself is complete; a bundle with nothing de-identifiable in it is not written.
-            if (!(err instanceof ResightError && err.code === 'NOTHING_TO_EXPORT')) throw err;
-            console.error(`no bundle: ${err.message} Add --allow-burned-in or --identified to include those images.`);
+          const made = await reviewBundle(outcome.dbPath, out, outcome.imageIds, { identified: Boolean(opts.identified), allowBurnedIn: Boolean(opts.allowBurnedIn), appRoot });
+          if (made.path) bundle = `; bundle ${made.path} (${made.cases} cases${made.excluded ? `, ${made.excluded} excluded` : ''})`;
+          else {
+            console.error(`no bundle: ${made.skipped} Add --allow-burned-in or --identified to include those images.`);
             bundle = '; no bundle (nothing could be exported de-identified)';
           }
         }

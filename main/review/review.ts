@@ -6,6 +6,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
+import { exportCases, type ExportOptions } from '../export/bundle';
 import { reducedIntensities, displayIntensities } from '../imaging/voi';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import { analyseMany, type BatchDecode, type BatchItem } from '../inference/batch';
@@ -206,6 +207,31 @@ export async function runReview(items: ReviewItem[], opts: ReviewOptions): Promi
     };
   } finally {
     store.close();
+  }
+}
+
+export interface ReviewBundle {
+  /** The zip written, or null when no case could go into it. */
+  path: string | null;
+  cases: number;
+  excluded: number;
+  /** Why there is no bundle (every case was left out, e.g. for burned-in annotation). */
+  skipped?: string;
+}
+
+/**
+ * The case-review bundle of a finished review. The review itself is complete whatever happens
+ * here; when de-identification leaves no case to export, no bundle is written and the reason is
+ * returned instead of an error.
+ */
+export async function reviewBundle(dbPath: string, out: string, imageIds: string[], options: Omit<ExportOptions, 'format' | 'imageIds'>): Promise<ReviewBundle> {
+  const zip = path.join(out, 'case-review.zip');
+  try {
+    const summary = await exportCases(dbPath, zip, { ...options, format: 'bundle', imageIds });
+    return { path: zip, cases: summary.cases, excluded: summary.excluded.length };
+  } catch (err) {
+    if (!(err instanceof ResightError && err.code === 'NOTHING_TO_EXPORT')) throw err;
+    return { path: null, cases: 0, excluded: imageIds.length, skipped: err.message };
   }
 }
 
