@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 // The codec packages load their .wasm beside their own script, so they stay in node_modules.
 const external = [
   'electron',
-  'better-sqlite3',
+  'better-sqlite3-multiple-ciphers',
   'onnxruntime-node',
   'sharp',
   '@cornerstonejs/codec-openjpeg',

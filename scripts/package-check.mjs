@@ -56,7 +56,7 @@ try {
   const ortBin = path.join(unpacked, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
   check(existsSync(path.join(ortBin, 'linux', 'x64', 'onnxruntime_binding.node')), 'onnxruntime-node binding not unpacked');
   check(existsSync(ortBin) && readdirSync(ortBin).every((p) => p === 'linux'), 'onnxruntime-node ships other platforms');
-  check(existsSync(path.join(unpacked, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), 'better-sqlite3 addon not unpacked');
+  check(existsSync(path.join(unpacked, 'node_modules', 'better-sqlite3-multiple-ciphers', 'build', 'Release', 'better_sqlite3.node')), 'SQLite addon (better-sqlite3-multiple-ciphers) not unpacked');
   check(existsSync(path.join(unpacked, 'node_modules', 'sharp')) && existsSync(path.join(unpacked, 'node_modules', '@img')), 'sharp not unpacked');
   check(existsSync(path.join(unpacked, 'dist', 'imaging', 'decode-worker.cjs')), 'decode worker not unpacked');
   const codecs = path.join(unpacked, 'node_modules', '@cornerstonejs');

@@ -113,7 +113,7 @@ describe('electron-builder.yml', () => {
       if (existsSync(dir)) walk(dir, 0);
     }
     // The three native packages the issue names, at least, must have been seen.
-    for (const name of ['onnxruntime-node', 'better-sqlite3', '@cornerstonejs/codec-openjpeg']) {
+    for (const name of ['onnxruntime-node', 'better-sqlite3-multiple-ciphers', '@cornerstonejs/codec-openjpeg']) {
       expect(found.some((f) => f.startsWith(`node_modules/${name}/`)), name).toBe(true);
     }
     expect(found.filter((f) => !unpacked(f))).toEqual([]);

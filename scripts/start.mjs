@@ -32,27 +32,29 @@ if (electron === null) {
   process.exit(1);
 }
 
+const SQLITE = 'better-sqlite3-multiple-ciphers';
+
 /**
- * better-sqlite3 is compiled against Node's ABI (the tests use it); Electron needs its own build.
+ * The SQLite addon is compiled against Node's ABI (the tests use it); Electron needs its own build.
  * Build one copy for this Electron version in .cache/ (once), and hand its path to the app.
  */
 function electronSqliteBinding() {
   const require = createRequire(join(root, 'package.json'));
   const electronVersion = require('electron/package.json').version;
   const cache = join(root, '.cache', 'electron-native');
-  const binding = join(cache, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+  const binding = join(cache, 'node_modules', SQLITE, 'build', 'Release', 'better_sqlite3.node');
   const stamp = join(cache, 'electron-version');
   if (existsSync(binding) && existsSync(stamp) && readFileSync(stamp, 'utf8') === electronVersion) return binding;
   rmSync(cache, { recursive: true, force: true });
   mkdirSync(join(cache, 'node_modules'), { recursive: true });
-  const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
+  const sqliteDir = dirname(require.resolve(`${SQLITE}/package.json`));
   const { version } = JSON.parse(readFileSync(join(sqliteDir, 'package.json'), 'utf8'));
-  writeFileSync(join(cache, 'package.json'), JSON.stringify({ name: 'resight-electron-native', private: true, dependencies: { 'better-sqlite3': version } }));
-  cpSync(sqliteDir, join(cache, 'node_modules', 'better-sqlite3'), { recursive: true });
+  writeFileSync(join(cache, 'package.json'), JSON.stringify({ name: 'resight-electron-native', private: true, dependencies: { [SQLITE]: version } }));
+  cpSync(sqliteDir, join(cache, 'node_modules', SQLITE), { recursive: true });
   console.log(`Building the SQLite addon for Electron ${electronVersion} (once)…`);
   const rebuild = spawnSync(
     process.execPath,
-    [require.resolve('@electron/rebuild/lib/cli.js'), '--version', electronVersion, '--module-dir', cache, '--only', 'better-sqlite3', '--force'],
+    [require.resolve('@electron/rebuild/lib/cli.js'), '--version', electronVersion, '--module-dir', cache, '--only', SQLITE, '--force'],
     { cwd: root, stdio: 'inherit' },
   );
   if (rebuild.status !== 0 || !existsSync(binding)) {

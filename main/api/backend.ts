@@ -36,7 +36,7 @@ export interface BackendOptions {
   hostSpawner: HostSpawner;
   log: (line: string) => void;
   inference?: Partial<InferenceSettings>;
-  /** better-sqlite3 addon built for this runtime's ABI, when it is not the installed one. */
+  /** The SQLite addon built for this runtime's ABI, when it is not the installed one. */
   sqliteNativeBinding?: string;
   /** Electron's safeStorage, for PACS credentials; absent in browser mode, where they are refused. */
   secrets?: SecretBox;

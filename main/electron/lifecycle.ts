@@ -112,7 +112,7 @@ export function runResight(): void {
       hostSpawner: createUtilityHostSpawner(paths.hostEntry, log),
       log,
       secrets: keychainSecrets(),
-      // Set by `npm start`, which builds an Electron-ABI copy of better-sqlite3 (scripts/start.mjs);
+      // Set by `npm start`, which builds an Electron-ABI copy of the SQLite addon (scripts/start.mjs);
       // packaged apps get theirs rebuilt by electron-builder and leave it unset.
       ...(process.env[SQLITE_BINDING_ENV] ? { sqliteNativeBinding: process.env[SQLITE_BINDING_ENV] } : {}),
     });

@@ -2,7 +2,7 @@
 // identifying values, one marked as having burned-in annotation, and a PNG with EXIF text. Every
 // entry of every export is decompressed and searched for the identifying values; the database's
 // bytes must not change.
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { unzipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -3,7 +3,7 @@
 // annotations, or DICOM Structured Reports. De-identified unless asked otherwise; always naming
 // the model (id, version, sha256, provider) behind every result. The database is opened read-only
 // (an older schema is migrated on a private copy), so an export never changes what it reads.
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';

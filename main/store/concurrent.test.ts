@@ -18,7 +18,7 @@ describe('two processes on one database', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-concurrent-'));
     const writer = path.join(dir, 'writer.cjs');
     const nodeModules = path.join(__dirname, '..', '..', 'node_modules');
-    await build({ entryPoints: [path.join(__dirname, 'durability-writer.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: writer, external: ['better-sqlite3'], logLevel: 'error', nodePaths: [nodeModules] });
+    await build({ entryPoints: [path.join(__dirname, 'durability-writer.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: writer, external: ['better-sqlite3-multiple-ciphers'], logLevel: 'error', nodePaths: [nodeModules] });
     const file = path.join(dir, 'resight.sqlite');
     const info = { imageId: 'e'.repeat(64), format: 'png', fileName: 'x.png', width: 64, height: 64, frames: 1, samplesPerPixel: 1, bitsStored: 8, pixelDataType: 'uint8', photometric: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0, windows: [{ center: 128, width: 256 }] } satisfies ImageInfo;
     const store = new Store(await openDatabase(file));

@@ -1,7 +1,7 @@
 // Runs in main, the server, the CLI and tests. Opens the SQLite store (WAL, synchronous=FULL,
 // foreign keys) and migrates it, keyed by user_version, each step in one transaction. A database
 // written by a newer Resight is refused, and a backup is taken before any migration.
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
@@ -133,7 +133,7 @@ export const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * `nativeBinding` points better-sqlite3 at a copy of its addon built for another runtime: under
+ * `nativeBinding` points the SQLite addon at a copy of its addon built for another runtime: under
  * `npm start`, Electron needs its own ABI while the Node tests keep the Node build.
  */
 export async function openDatabase(file: string, nativeBinding?: string): Promise<Db> {

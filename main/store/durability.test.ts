@@ -20,7 +20,7 @@ describe('durability', () => {
   it('keeps every acknowledged write through repeated SIGKILLs', { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-durability-'));
     const writer = path.join(dir, 'writer.cjs');
-    await build({ entryPoints: [path.join(__dirname, 'durability-writer.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: writer, external: ['better-sqlite3'], logLevel: 'error', nodePaths: [path.join(__dirname, '..', '..', 'node_modules')] });
+    await build({ entryPoints: [path.join(__dirname, 'durability-writer.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: writer, external: ['better-sqlite3-multiple-ciphers'], logLevel: 'error', nodePaths: [path.join(__dirname, '..', '..', 'node_modules')] });
     const file = path.join(dir, 'resight.sqlite');
     const imageId = 'c'.repeat(64);
     const info = { imageId, format: 'png', fileName: 'x.png', width: 8, height: 8, frames: 1, samplesPerPixel: 1, bitsStored: 8, pixelDataType: 'uint8', photometric: 'MONOCHROME2', rescaleSlope: 1, rescaleIntercept: 0, windows: [{ center: 128, width: 256 }] } satisfies ImageInfo;

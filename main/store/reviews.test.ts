@@ -1,7 +1,7 @@
 // Runs in tests. Readers, per-label reviews with regions, signing, the worklist, agreement,
 // adjudication and CAM overlap on real SQLite files; every bad input refused with a code and
 // nothing written.
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

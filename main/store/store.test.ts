@@ -1,6 +1,6 @@
 // Runs in tests. The store on real SQLite files: migrations, durability across reopen, refusal of
 // a newer database, versioned feedback with its audit trail.
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
