@@ -25,6 +25,28 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** The largest difference and the share of samples exactly equal. */
+function agreement(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; exact: number } {
+  let equal = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) equal++;
+  return { max: maxAbsDiff(a, b), exact: equal / a.length };
+}
+
+/**
+ * JPEG Extended (12-bit on Resight's own decoder) against dcmtk's dcmdjpeg and pydicom + GDCM (both libjpeg's accurate integer
+ * IDCT): the floating-point IDCT differs from it by at most one grey level, on a few samples.
+ */
+async function expectExtendedClose(fx: Fixtures, minExact: number): Promise<void> {
+  for (const { name, reference } of fx.lossy.filter((l) => l.name.endsWith('.extended'))) {
+    const ours = (await loadImage(fx.file(name))).storedFrame(0);
+    const ref = fx.reference(reference).data as ArrayLike<number>;
+    expect(ours.length, reference).toBe(ref.length);
+    const { max, exact } = agreement(ours, ref);
+    expect(max, reference).toBeLessThanOrEqual(1);
+    expect(exact, reference).toBeGreaterThanOrEqual(minExact);
+  }
+}
+
 async function expectLosslessExact(fx: Fixtures): Promise<void> {
   for (const { name, reference } of fx.lossless) {
     const img = await loadImage(fx.file(name));
@@ -52,6 +74,10 @@ describe('decoding against pydicom + GDCM', () => {
     const sx = await makeSampleFixtures(samplesDir, picked.length ? picked : samples.slice(0, 2));
     expect(sx.lossless.length).toBeGreaterThanOrEqual(6);
     await expectLosslessExact(sx);
+    // Measured: 98.4% (cardiomegaly-effusion CR) and 98.6% (opacity DX) of samples equal to both
+    // references, the rest one level apart either way.
+    expect(sx.lossy.length).toBeGreaterThanOrEqual(2);
+    await expectExtendedClose(sx, 0.98);
   }, 120_000);
 
   it('stays close to the reference for lossy encodings', async () => {
@@ -65,8 +91,11 @@ describe('decoding against pydicom + GDCM', () => {
     }
   });
 
-  it('names the one encoding it cannot decode: JPEG Extended with 12-bit samples', async () => {
-    await expect(loadImage(fx.file('grey12.extended'))).rejects.toMatchObject({ code: 'UNSUPPORTED_TRANSFER_SYNTAX', message: expect.stringContaining('JPEG Extended') });
+  it('decodes JPEG Extended with 12-bit samples within a grey level of dcmtk and GDCM', async () => {
+    const img = await loadImage(fx.file('grey12.extended'));
+    expect(img.info).toMatchObject({ width: 67, height: 53, pixelDataType: 'uint16' });
+    // Measured: 97.4% equal on this 67 × 53 phantom, whose detail is nearly all sharp edges.
+    await expectExtendedClose(fx, 0.97);
   });
 
   it('reports the file photometric of colour converted for display', async () => {

@@ -1,12 +1,14 @@
 // Runs in the decode worker (and tests). Thin wrappers over the codec packages, each returning the
 // decoded samples as little-endian bytes, samples interleaved. RLE (PS3.5 annex G) is PackBits and
-// the DICOM segment layout, small enough to be the product's own.
+// the DICOM segment layout, small enough to be the product's own; so is 12-bit lossy JPEG
+// (jpeg-extended.ts), which no maintained package decodes.
 import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import openjphFactory from '@cornerstonejs/codec-openjph/wasmjs';
 import charlsFactory from '@cornerstonejs/codec-charls/decodewasmjs';
 import libjpegFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs';
 import { Decoder as LosslessJpegDecoder } from 'jpeg-lossless-decoder-js';
 import { ResightError } from '../../preload/api';
+import { decodeJpegExtended } from './jpeg-extended';
 
 export interface CodecOutput {
   width: number;
@@ -165,14 +167,10 @@ export function jpegPrecision(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
+/** JPEG Baseline and Extended: 8-bit samples on libjpeg-turbo, 12-bit ones on Resight's own decoder. */
 export async function decodeJpegBaseline(encoded: Uint8Array): Promise<CodecOutput> {
   const precision = jpegPrecision(encoded);
-  if (precision !== undefined && precision > 8) {
-    throw new ResightError(
-      'UNSUPPORTED_TRANSFER_SYNTAX',
-      `This image uses JPEG Extended with ${precision}-bit samples (transfer syntax 1.2.840.10008.1.2.4.51), which Resight cannot decode yet. Ask for it in another encoding, e.g. JPEG Lossless or JPEG 2000.`,
-    );
-  }
+  if (precision !== undefined && precision > 8) return decodeJpegExtended(encoded);
   return runWasm('libjpeg', 'JPEGDecoder', encoded, false);
 }
 

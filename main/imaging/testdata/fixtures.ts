@@ -70,13 +70,28 @@ export function makeSources(): { dir: string; file(name: string): string } {
 }
 
 /**
+ * JPEG Extended (dcmtk `dcmcjpeg +ee`) of `source`, with its two independent decodes as lossy
+ * references: pydicom + GDCM (`<source>.extended`, from the reference step) and dcmtk's dcmdjpeg.
+ */
+function encodeExtended(file: (name: string) => string, source: string): Fixtures['lossy'] {
+  execFileSync('dcmcjpeg', ['+ee', file(source), file(`${source}.extended`)]);
+  execFileSync('dcmdjpeg', [file(`${source}.extended`), file(`${source}.extended.dcmdjpeg`)]);
+  return [
+    { name: `${source}.extended`, reference: `${source}.extended` },
+    { name: `${source}.extended`, reference: `${source}.extended.dcmdjpeg` },
+  ];
+}
+
+/**
  * The repository's sample radiographs (assets/samples/*.dcm) in every lossless encoding, with
- * pydicom + GDCM references: real-sized films next to the small synthetic fixtures.
+ * pydicom + GDCM references, and in JPEG Extended: real-sized films next to the small synthetic
+ * fixtures.
  */
 export async function makeSampleFixtures(samplesDir: string, names: string[]): Promise<Fixtures> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-samples-'));
   const file = (name: string): string => path.join(dir, `${name}.dcm`);
   const lossless: Fixtures['lossless'] = [];
+  const lossy: Fixtures['lossy'] = [];
   for (const name of names) {
     copyFileSync(path.join(samplesDir, `${name}.dcm`), file(name));
     for (const [suffix, tool, args] of LOSSLESS) {
@@ -85,9 +100,10 @@ export async function makeSampleFixtures(samplesDir: string, names: string[]): P
     }
     await encodeHtj2k(dir, name);
     lossless.push({ name: `${name}.htj2k`, reference: name });
+    lossy.push(...encodeExtended(file, name));
   }
   execFileSync(python, [script, 'reference', dir]);
-  return { dir, file, reference: (name) => decodeNpy(new Uint8Array(readFileSync(path.join(dir, `${name}.npy`)))), lossless, lossy: [] };
+  return { dir, file, reference: (name) => decodeNpy(new Uint8Array(readFileSync(path.join(dir, `${name}.npy`)))), lossless, lossy };
 }
 
 export async function makeFixtures(): Promise<Fixtures> {
@@ -115,7 +131,6 @@ export async function makeFixtures(): Promise<Fixtures> {
   execFileSync('dcmcjpls', ['+en', file('grey12'), file('grey12.jpegls-near')]);
   execFileSync('gdcmconv', ['--j2k', '--lossy', '-q', '40', file('grey12'), file('grey12.j2k-lossy')]);
   execFileSync('dcmcjpeg', ['+ee', file('grey8'), file('grey8.extended')]);
-  execFileSync('dcmcjpeg', ['+ee', file('grey12'), file('grey12.extended')]);
   execFileSync('gdcmconv', ['--j2k', '--lossy', '-r', '8', file('rgb'), file('rgb.j2k-lossy')]);
   // GDCM hands JPEG colour back as YCbCr; dcmtk's decoder converts it to RGB, as Resight does.
   execFileSync('dcmdjpeg', [file('rgb.baseline'), file('rgb.baseline.dcmdjpeg')]);
@@ -126,6 +141,7 @@ export async function makeFixtures(): Promise<Fixtures> {
     { name: 'grey12.j2k-lossy', reference: 'grey12.j2k-lossy' },
     { name: 'grey8.extended', reference: 'grey8.extended' },
     { name: 'rgb.j2k-lossy', reference: 'rgb.j2k-lossy' },
+    ...encodeExtended(file, 'grey12'),
   ];
 
   execFileSync(python, [script, 'reference', dir]);
