@@ -86,11 +86,19 @@ export function pipelineFor(info: ImageInfo, header?: DicomHeader, choice: { win
 
 /** One stored value → display intensity in [0, 1]. */
 export function displayValue(stored: number, p: DisplayPipeline): number {
-  const m = p.modalityLut ? lutLookup(p.modalityLut, stored) : stored * p.slope + p.intercept;
-  let y: number;
-  if (p.voiLut) y = lutLookup(p.voiLut, m) / ((1 << p.voiLut.bits) - 1);
-  else y = voiFunction(p.voiLutFunction)(m, p.window.center, p.window.width);
-  return p.invert ? 1 - y : y;
+  return displayFunction(p)(stored);
+}
+
+/** The pipeline as one function, its choices made once rather than per pixel. */
+function displayFunction(p: DisplayPipeline): (stored: number) => number {
+  const { slope, intercept, modalityLut, voiLut, invert } = p;
+  const voi = voiFunction(p.voiLutFunction);
+  const { center, width } = p.window;
+  return (stored) => {
+    const m = modalityLut ? lutLookup(modalityLut, stored) : stored * slope + intercept;
+    const y = voiLut ? lutLookup(voiLut, m) / ((1 << voiLut.bits) - 1) : voi(m, center, width);
+    return invert ? 1 - y : y;
+  };
 }
 
 /** Modality values (float32) of one grey frame: what `decode --stage modality` writes. */
@@ -110,6 +118,25 @@ export interface DisplayTable {
 /** The frame's table, or undefined for float data or a value range too wide to tabulate. */
 export function displayTable(frame: StoredArray, p: DisplayPipeline): DisplayTable | undefined {
   if (frame instanceof Float32Array) return undefined;
+  const [min, max] = tableRange(frame);
+  if (!(max - min <= 1 << 20)) return undefined;
+  const table = new Float32Array(max - min + 1);
+  const display = displayFunction(p);
+  for (let v = min; v <= max; v++) table[v - min] = display(v);
+  return { stored: frame, table, min };
+}
+
+/**
+ * The stored values a table must cover. A large 8- or 16-bit frame gets its type's whole range:
+ * filling 65,536 entries costs less than scanning a radiograph's pixels for their extremes.
+ */
+function tableRange(frame: Exclude<StoredArray, Float32Array>): [number, number] {
+  if (frame.length > 1 << 17) {
+    if (frame instanceof Uint8Array) return [0, 0xff];
+    if (frame instanceof Int8Array) return [-0x80, 0x7f];
+    if (frame instanceof Uint16Array) return [0, 0xffff];
+    if (frame instanceof Int16Array) return [-0x8000, 0x7fff];
+  }
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < frame.length; i++) {
@@ -117,10 +144,7 @@ export function displayTable(frame: StoredArray, p: DisplayPipeline): DisplayTab
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (!(max - min <= 1 << 20)) return undefined;
-  const table = new Float32Array(max - min + 1);
-  for (let v = min; v <= max; v++) table[v - min] = displayValue(v, p);
-  return { stored: frame, table, min };
+  return [min, max];
 }
 
 /** Display intensities of a grey frame through a pipeline; integer data goes through a table. */
@@ -132,7 +156,8 @@ export function displayGrey(frame: StoredArray, p: DisplayPipeline): Float32Arra
     for (let i = 0; i < n; i++) out[i] = t.table[frame[i]! - t.min]!;
     return out;
   }
-  for (let i = 0; i < n; i++) out[i] = displayValue(frame[i]!, p);
+  const display = displayFunction(p);
+  for (let i = 0; i < n; i++) out[i] = display(frame[i]!);
   return out;
 }
 

@@ -4,6 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadImage } from '../imaging/load';
+import { displaySource } from '../imaging/voi';
 import { modelsDir, repoRoot } from '../testing/fixtures';
 import { camFromFeatures } from './cam/methods';
 import { inputGeometry } from './geometry';
@@ -13,7 +15,7 @@ import { readOnnxInitializer } from './onnx-initializer';
 import { findingsFromLogits } from './postprocess';
 import { resizeArea } from './preprocess';
 import { ModelRegistry } from './registry';
-import { rawCam, runBatch } from './service';
+import { modelInput, rawCam, runBatch, runTensors } from './service';
 
 /** Cosine similarity of two maps; two all-zero maps agree. */
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -167,7 +169,7 @@ describe('the bundled model through onnxruntime', () => {
     for (const c of ref.fixtures) {
       const buf = readFileSync(path.join(modelsDir, 'fixtures', c.input));
       const x = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      const [a] = await runBatch(engine, model, [{ input: x, geometry: inputGeometry('stretch', 224, 224, 224, 224) }], { provider: 'cpu', threads: 1 });
+      const [a] = await runTensors(engine, model, x, [inputGeometry('stretch', 224, 224, 224, 224)], { provider: 'cpu', threads: 1 });
       ref.labels.forEach((label, i) => {
         const ours = a!.logits[model.card.labels.findIndex((l) => l.id === label)]!;
         expect(Math.abs(ours - c.logits[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(c.logits[i]!)));
@@ -200,7 +202,7 @@ describe('CAM methods against their published definitions (PyTorch autograd)', (
     for (const c of ref.cases) {
       const buf = readFileSync(path.join(modelsDir, 'fixtures', c.input));
       const x = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      const [a] = await runBatch(engine, model, [{ input: x, geometry: inputGeometry('stretch', 224, 224, 224, 224) }], { provider: 'cpu', threads: 1 });
+      const [a] = await runTensors(engine, model, x, [inputGeometry('stretch', 224, 224, 224, 224)], { provider: 'cpu', threads: 1 });
       for (const [labelId, byMethod] of Object.entries(c.maps)) {
         for (const [method, rows] of Object.entries(byMethod)) {
           const ours = rawCam(model, a!, method as 'gradcampp', labelId);
@@ -231,6 +233,18 @@ describe('execution providers and caching', () => {
     // This build bundles no CUDA libraries (they are an opt-in download), so CUDA always falls back here.
     expect(outcome.providerUsed).toBe('cpu');
     expect(outcome.fallbackReason).toMatch(/cuda/);
+  });
+
+  it('gives the same logits whether the host gets the grey plane or the whole normalised tensor', async () => {
+    const { preprocess } = await import('./preprocess');
+    const model = await new ModelRegistry([modelsDir]).active();
+    const image = await loadImage(path.join(repoRoot, 'assets', 'samples', 'cxr-opacity-dx.dcm'));
+    const { input, geometry } = preprocess(model.card, displaySource(image.frame(0), image.info), image.info.width, image.info.height);
+    const engine = new InProcessEngine();
+    const [fromGrey] = await runBatch(engine, model, [modelInput(model, image, 0)], { provider: 'cpu', threads: 1 });
+    const [fromTensor] = await runTensors(engine, model, input, [geometry], { provider: 'cpu', threads: 1 });
+    await engine.close();
+    expect(Array.from(fromGrey!.logits)).toEqual(Array.from(fromTensor!.logits));
   });
 
   it('letterboxes when the card asks: padding at the normalised black level, image centred', async () => {

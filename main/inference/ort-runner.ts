@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResightError, type ExecutionProvider } from '../../preload/api';
 import type { HostRunRequest, HostTensor } from './host/protocol';
+import { channelsFromGrey } from './preprocess';
 import { gpuProvidersFor } from './providers';
 
 export interface RunOutcome {
@@ -76,7 +77,10 @@ export class OrtRunner {
 
   async run(req: Omit<HostRunRequest, 'type' | 'id'>): Promise<RunOutcome> {
     const { session, providerUsed, fallbackReason } = await this.session(req.modelPath, req.provider, req.threads);
-    const feeds = { [req.inputName]: new ort.Tensor('float32', req.data, req.dims) };
+    const [n, c, h, w] = req.dims as [number, number, number, number];
+    if (req.data.length !== n * (req.greyNormalize ? 1 : c) * h * w) throw new ResightError('INVALID_ARGUMENT', 'The input tensor does not have the size the model expects.');
+    const data = req.greyNormalize ? channelsFromGrey(req.data, n, c, req.greyNormalize) : req.data;
+    const feeds = { [req.inputName]: new ort.Tensor('float32', data, req.dims) };
     const started = performance.now();
     let results: ort.InferenceSession.ReturnType;
     try {

@@ -51,16 +51,50 @@ export function resizeArea(source: Float32Array | DisplayTable, sw: number, sh: 
       }
     }
   } else {
+    // Integer grey frames, the common case: four rows at a time, so each output column's span and
+    // weights are read once per four rows (about twice as fast as one row at a time).
     const { stored, table, min } = source;
-    for (let y = 0; y < sh; y++) {
+    const { start, end, first, last } = cols;
+    let y = 0;
+    for (; y + 3 < sh; y += 4) {
       const row = y * sw;
       const dst = y * dw;
       for (let x = 0; x < dw; x++) {
-        const i0 = cols.start[x]!;
-        const i1 = cols.end[x]!;
-        let acc = table[stored[row + i0]! - min]! * cols.first[x]!;
-        for (let i = i0 + 1; i < i1 - 1; i++) acc += table[stored[row + i]! - min]!;
-        if (i1 - 1 > i0) acc += table[stored[row + i1 - 1]! - min]! * cols.last[x]!;
+        const i0 = row + start[x]!;
+        const i1 = row + end[x]! - 1;
+        const f = first[x]!;
+        let a = table[stored[i0]! - min]! * f;
+        let b = table[stored[i0 + sw]! - min]! * f;
+        let c = table[stored[i0 + 2 * sw]! - min]! * f;
+        let d = table[stored[i0 + 3 * sw]! - min]! * f;
+        for (let i = i0 + 1; i < i1; i++) {
+          a += table[stored[i]! - min]!;
+          b += table[stored[i + sw]! - min]!;
+          c += table[stored[i + 2 * sw]! - min]!;
+          d += table[stored[i + 3 * sw]! - min]!;
+        }
+        if (i1 > i0) {
+          const l = last[x]!;
+          a += table[stored[i1]! - min]! * l;
+          b += table[stored[i1 + sw]! - min]! * l;
+          c += table[stored[i1 + 2 * sw]! - min]! * l;
+          d += table[stored[i1 + 3 * sw]! - min]! * l;
+        }
+        tmp[dst + x] = a / sx;
+        tmp[dst + dw + x] = b / sx;
+        tmp[dst + 2 * dw + x] = c / sx;
+        tmp[dst + 3 * dw + x] = d / sx;
+      }
+    }
+    for (; y < sh; y++) {
+      const row = y * sw;
+      const dst = y * dw;
+      for (let x = 0; x < dw; x++) {
+        const i0 = row + start[x]!;
+        const i1 = row + end[x]! - 1;
+        let acc = table[stored[i0]! - min]! * first[x]!;
+        for (let i = i0 + 1; i < i1; i++) acc += table[stored[i]! - min]!;
+        if (i1 > i0) acc += table[stored[i1]! - min]! * last[x]!;
         tmp[dst + x] = acc / sx;
       }
     }
@@ -103,28 +137,49 @@ function spans(sn: number, dn: number): { start: Int32Array; end: Int32Array; fi
   return { start, end, first, last };
 }
 
-/** One image's [channels, height, width] slice of the NCHW input tensor, and where the image sits in it. */
-export function preprocess(card: ModelCard, intensities: Float32Array | DisplayTable, width: number, height: number): { input: Float32Array; geometry: InputGeometry } {
-  const { width: w, height: h, channels, normalize } = card.input;
+/** The image's grey intensities placed in the model's input frame (stretched or letterboxed), and where it sits. */
+export function placeIntensities(card: ModelCard, intensities: Float32Array | DisplayTable, width: number, height: number): { grey: Float32Array; geometry: InputGeometry } {
+  const { width: w, height: h } = card.input;
   const geometry = inputGeometry(card.input.resize, width, height, w, h);
-  let placed: Float32Array;
-  if (card.input.resize === 'stretch') placed = resizeArea(intensities, width, height, w, h);
-  else {
-    // Letterbox: scale to fit, centre, pad with intensity 0 (black, as outside a collimated film).
-    const sw = Math.max(1, Math.round(width * geometry.scaleX));
-    const sh = Math.max(1, Math.round(height * geometry.scaleY));
-    const scaled = resizeArea(intensities, width, height, sw, sh);
-    placed = new Float32Array(w * h);
-    const ox = Math.round(geometry.offsetX);
-    const oy = Math.round(geometry.offsetY);
-    for (let y = 0; y < sh && y + oy < h; y++) placed.set(scaled.subarray(y * sw, y * sw + Math.min(sw, w - ox)), (y + oy) * w + ox);
+  if (card.input.resize === 'stretch') return { grey: resizeArea(intensities, width, height, w, h), geometry };
+  // Letterbox: scale to fit, centre, pad with intensity 0 (black, as outside a collimated film).
+  const sw = Math.max(1, Math.round(width * geometry.scaleX));
+  const sh = Math.max(1, Math.round(height * geometry.scaleY));
+  const scaled = resizeArea(intensities, width, height, sw, sh);
+  const grey = new Float32Array(w * h);
+  const ox = Math.round(geometry.offsetX);
+  const oy = Math.round(geometry.offsetY);
+  for (let y = 0; y < sh && y + oy < h; y++) grey.set(scaled.subarray(y * sw, y * sw + Math.min(sw, w - ox)), (y + oy) * w + ox);
+  return { grey, geometry };
+}
+
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
+
+/**
+ * Grey planes [n, h, w] → the NCHW tensor: each plane replicated to every channel and normalised
+ * per channel. The inference host does this on its side of the pipe, so only the grey plane
+ * (a third of the tensor) crosses it.
+ */
+export function channelsFromGrey(grey: Float32Array, images: number, channels: number, { mean, std }: Normalization): Float32Array<ArrayBuffer> {
+  const plane = grey.length / images;
+  const out = new Float32Array(images * channels * plane);
+  for (let n = 0; n < images; n++) {
+    const src = grey.subarray(n * plane, (n + 1) * plane);
+    for (let c = 0; c < channels; c++) {
+      const m = mean[mean.length === 1 ? 0 : c]!;
+      const d = std[std.length === 1 ? 0 : c]!;
+      const o = (n * channels + c) * plane;
+      for (let i = 0; i < plane; i++) out[o + i] = (src[i]! - m) / d;
+    }
   }
-  const input = new Float32Array(channels * w * h);
-  for (let c = 0; c < channels; c++) {
-    const mean = normalize.mean[normalize.mean.length === 1 ? 0 : c]!;
-    const std = normalize.std[normalize.std.length === 1 ? 0 : c]!;
-    const plane = c * w * h;
-    for (let i = 0; i < w * h; i++) input[plane + i] = (placed[i]! - mean) / std;
-  }
-  return { input, geometry };
+  return out;
+}
+
+/** One image's [channels, height, width] slice of the NCHW input tensor, and where the image sits in it. */
+export function preprocess(card: ModelCard, intensities: Float32Array | DisplayTable, width: number, height: number): { input: Float32Array<ArrayBuffer>; geometry: InputGeometry } {
+  const { grey, geometry } = placeIntensities(card, intensities, width, height);
+  return { input: channelsFromGrey(grey, 1, card.input.channels, card.input.normalize), geometry };
 }

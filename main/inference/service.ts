@@ -9,7 +9,7 @@ import { occlusionSensitivity } from './cam/occlusion';
 import { inputExtentOnImage, inputGeometry, type InputGeometry } from './geometry';
 import type { InferenceEngine, Priority } from './host/client';
 import { findingsFromLogits } from './postprocess';
-import { preprocess } from './preprocess';
+import { channelsFromGrey, placeIntensities, type Normalization } from './preprocess';
 import type { LoadedModel } from './registry';
 
 export interface InferenceSettings {
@@ -18,7 +18,8 @@ export interface InferenceSettings {
 }
 
 export interface ModelInput {
-  input: Float32Array;
+  /** Display intensities placed in the model's input frame; the host replicates and normalises them. */
+  grey: Float32Array;
   geometry: InputGeometry;
 }
 
@@ -40,11 +41,11 @@ export interface Analysis {
  */
 export function modelInput(model: LoadedModel, image: LoadedImage | ReducedFrame, frame: number): ModelInput {
   const { info } = image;
-  if (!('pixels' in image)) return preprocess(model.card, displaySource(image.frame(frame), info), info.width, info.height);
+  if (!('pixels' in image)) return placeIntensities(model.card, displaySource(image.frame(frame), info), info.width, info.height);
   if (image.frame !== frame) throw new ResightError('NOT_FOUND', `Frame ${frame + 1} of this image was not decoded for the model.`);
-  const { input } = preprocess(model.card, reducedSource(image), image.width, image.height);
+  const { grey } = placeIntensities(model.card, reducedSource(image), image.width, image.height);
   const { resize, width, height } = model.card.input;
-  return { input, geometry: inputGeometry(resize, info.width, info.height, width, height) };
+  return { grey, geometry: inputGeometry(resize, info.width, info.height, width, height) };
 }
 
 function labelIndex(model: LoadedModel, labelId: string): number {
@@ -75,24 +76,41 @@ export function camFor(model: LoadedModel, analysis: Analysis, method: Exclude<C
 }
 
 /** Runs a batch of preprocessed inputs through the model. */
-export async function runBatch(
+export function runBatch(
   engine: InferenceEngine,
   model: LoadedModel,
   inputs: ModelInput[],
   settings: InferenceSettings,
   priority: Priority = 'interactive',
 ): Promise<Analysis[]> {
+  const plane = model.card.input.height * model.card.input.width;
+  const grey = new Float32Array(plane * inputs.length);
+  inputs.forEach((x, i) => grey.set(x.grey, i * plane));
+  return runTensors(engine, model, grey, inputs.map((x) => x.geometry), settings, priority, model.card.input.normalize);
+}
+
+/**
+ * Runs input tensors through the model. `data` holds NCHW tensors (already normalised), or with
+ * `greyNormalize` the grey planes the host expands into them.
+ */
+export async function runTensors(
+  engine: InferenceEngine,
+  model: LoadedModel,
+  data: Float32Array<ArrayBuffer>,
+  geometries: InputGeometry[],
+  settings: InferenceSettings,
+  priority: Priority = 'interactive',
+  greyNormalize?: Normalization,
+): Promise<Analysis[]> {
   const { card } = model;
-  const per = card.input.channels * card.input.height * card.input.width;
-  const data = new Float32Array(per * inputs.length);
-  inputs.forEach((x, i) => data.set(x.input, i * per));
   const outcome = await engine.run(
     {
       modelPath: model.onnxPath,
       inputName: card.input.name,
       outputNames: [card.outputs.logits, card.outputs.features],
-      dims: [inputs.length, card.input.channels, card.input.height, card.input.width],
+      dims: [geometries.length, card.input.channels, card.input.height, card.input.width],
       data,
+      ...(greyNormalize ? { greyNormalize } : {}),
       provider: settings.provider,
       threads: settings.threads,
     },
@@ -105,16 +123,16 @@ export async function runBatch(
     throw new ResightError('MODEL_CARD_INVALID', `The model's outputs do not match its card (expected ${n} logits and a 4-D feature map).`);
   }
   const [, k, h, w] = features.dims as [number, number, number, number];
-  return inputs.map((x, i) => {
+  return geometries.map((geometry, i) => {
     const own = logits.data.slice(i * n, (i + 1) * n);
     return {
       findings: findingsFromLogits(card, own),
       logits: own,
       features: { data: features.data.slice(i * k * h * w, (i + 1) * k * h * w), channels: k, height: h, width: w },
-      geometry: x.geometry,
+      geometry,
       providerUsed: outcome.providerUsed,
       ...(outcome.fallbackReason ? { fallbackReason: outcome.fallbackReason } : {}),
-      inferenceMs: outcome.runMs / inputs.length,
+      inferenceMs: outcome.runMs / geometries.length,
     };
   });
 }
@@ -139,10 +157,15 @@ export async function rawOcclusion(
 ): Promise<{ map: Float32Array; width: number; height: number }> {
   const c = labelIndex(model, labelId);
   const { channels, height, width } = model.card.input;
+  const tensor = channelsFromGrey(input.grey, 1, channels, model.card.input.normalize);
   const result = await occlusionSensitivity(
-    input.input,
+    tensor,
     analysis.logits,
-    async (batch) => (await runBatch(engine, model, batch.map((b) => ({ input: b, geometry: input.geometry })), settings, 'interactive')).map((a) => a.logits),
+    async (batch) => {
+      const data = new Float32Array(tensor.length * batch.length);
+      batch.forEach((b, i) => data.set(b, i * tensor.length));
+      return (await runTensors(engine, model, data, batch.map(() => input.geometry), settings, 'interactive')).map((a) => a.logits);
+    },
     { channels, height, width, ...occlusion },
   );
   return { map: result.maps[c]!, width: result.gridWidth, height: result.gridHeight };

@@ -15,14 +15,14 @@ afterAll(() => client.close());
 
 function randomInputs(n: number, size: number): ModelInput[] {
   const geometry = inputGeometry('stretch', 224, 224, 224, 224);
-  return Array.from({ length: n }, (_, i) => ({ input: Float32Array.from({ length: size }, (_, j) => Math.sin(i * 7919 + j * 0.013)), geometry }));
+  return Array.from({ length: n }, (_, i) => ({ grey: Float32Array.from({ length: size }, (_, j) => Math.sin(i * 7919 + j * 0.013)), geometry }));
 }
 
 describe('inference host process', () => {
   it('keeps the main side responsive while a batch of 8 runs', async () => {
     const model = await registry.active();
-    const { channels, height, width } = model.card.input;
-    const inputs = randomInputs(8, channels * height * width);
+    const { height, width } = model.card.input;
+    const inputs = randomInputs(8, height * width);
     const settings = { provider: 'cpu' as const, threads: 1 };
     await runBatch(client, model, inputs.slice(0, 1), settings); // session created outside the measurement
 
@@ -50,8 +50,8 @@ describe('inference host process', () => {
 
   it('fails the request in flight with a clear error when the host dies, then restarts', async () => {
     const model = await registry.active();
-    const { channels, height, width } = model.card.input;
-    const inputs = randomInputs(8, channels * height * width);
+    const { height, width } = model.card.input;
+    const inputs = randomInputs(8, height * width);
     const settings = { provider: 'cpu' as const, threads: 1 };
     const pid = client.hostPid!;
     expect(pid).toBeGreaterThan(0);
@@ -68,11 +68,11 @@ describe('inference host process', () => {
 
   it('runs interactive requests ahead of queued batch work', async () => {
     const model = await registry.active();
-    const { channels, height, width } = model.card.input;
+    const { height, width } = model.card.input;
     const settings = { provider: 'cpu' as const, threads: 1 };
     const order: string[] = [];
-    const batchJobs = [0, 1, 2].map((i) => runBatch(client, model, randomInputs(2, channels * height * width), settings, 'batch').then(() => order.push(`batch${i}`)));
-    const interactive = runBatch(client, model, randomInputs(1, channels * height * width), settings, 'interactive').then(() => order.push('interactive'));
+    const batchJobs = [0, 1, 2].map((i) => runBatch(client, model, randomInputs(2, height * width), settings, 'batch').then(() => order.push(`batch${i}`)));
+    const interactive = runBatch(client, model, randomInputs(1, height * width), settings, 'interactive').then(() => order.push('interactive'));
     await Promise.all([...batchJobs, interactive]);
     // batch0 was already running; the interactive request jumps the two still queued.
     expect(order).toEqual(['batch0', 'interactive', 'batch1', 'batch2']);
@@ -80,13 +80,13 @@ describe('inference host process', () => {
 
   it('replaces the host between requests once it passes its memory bound', async () => {
     const model = await registry.active();
-    const { channels, height, width } = model.card.input;
+    const { height, width } = model.card.input;
     const settings = { provider: 'cpu' as const, threads: 1 };
     const bounded = new HostClient(forkSpawner(hostEntry), () => {}, 1);
     try {
-      await runBatch(bounded, model, randomInputs(1, channels * height * width), settings);
+      await runBatch(bounded, model, randomInputs(1, height * width), settings);
       const first = bounded.hostPid;
-      const again = await runBatch(bounded, model, randomInputs(1, channels * height * width), settings);
+      const again = await runBatch(bounded, model, randomInputs(1, height * width), settings);
       expect(again[0]!.findings).toHaveLength(model.card.labels.length);
       expect(bounded.restarts).toBeGreaterThanOrEqual(1);
       expect(bounded.hostPid).not.toBe(first);

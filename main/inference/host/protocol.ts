@@ -11,7 +11,9 @@ export const HostRunRequest = z.object({
   inputName: z.string(),
   outputNames: z.array(z.string()).min(1),
   dims: z.array(z.number().int().positive()).length(4),
+  /** The NCHW tensor, or with `greyNormalize` only the grey planes [n, h, w] it is made from. */
   data: z.instanceof(Float32Array),
+  greyNormalize: z.object({ mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) }).optional(),
   provider: ExecutionProvider,
   threads: z.number().int().positive(),
 });
