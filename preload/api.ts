@@ -37,6 +37,14 @@ export const ErrorCode = z.enum([
   'INFERENCE_CANCELLED',
   'STORE_FAILED',
   'DATABASE_TOO_NEW',
+  /** An encrypted database was opened without a way to get its key (browser mode, CLI, no keyring, key file missing). */
+  'DATABASE_ENCRYPTED',
+  /** The key file beside the database cannot be unwrapped, is damaged, or does not open the database. */
+  'DATABASE_KEY_INVALID',
+  /** Another connection (a batch review, an export) is using the database; try again when it finishes. */
+  'DATABASE_BUSY',
+  /** Database encryption was asked for where there is no secure place for its key. */
+  'ENCRYPTION_UNAVAILABLE',
   'INTERNAL',
   'READER_NOT_FOUND',
   'READER_EXISTS',
@@ -238,6 +246,14 @@ export const Settings = z.object({
   frameCacheMB: z.number().int().min(64).max(262_144).nullable().default(null),
 });
 export type Settings = z.infer<typeof Settings>;
+
+/** The feedback database's encryption at rest (main/store/encryption.ts). */
+export const DatabaseEncryptionState = z.object({
+  encrypted: z.boolean(),
+  /** Why encryption cannot be turned on or off here (browser mode, the CLI, no system keychain); null when it can. */
+  unavailableReason: z.string().nullable(),
+});
+export type DatabaseEncryptionState = z.infer<typeof DatabaseEncryptionState>;
 
 export const Finding = z.object({
   labelId: z.string(),
@@ -644,12 +660,22 @@ const NoInput = z.object({}).strict();
 /** The viewport in device pixels: opening a large image then decodes only what that view shows first. */
 const OpenView = z.object({ width: z.number().int().min(1).max(16384), height: z.number().int().min(1).max(16384) }).strict().optional();
 
+/** What an open call answers: the image, and the reduced frame already decoded for its first draw. */
+export const OpenedImage = ImageInfo.extend({
+  /**
+   * Present when the image opened from a reduced decode: studies.getFrame with this target answers
+   * at once (the frame is ready), so the viewer draws it before the frame its view needs.
+   */
+  firstFrame: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
+});
+export type OpenedImage = z.infer<typeof OpenedImage>;
+
 export const api = {
   'app.info': call(NoInput, AppInfo),
   'studies.listSamples': call(NoInput, z.array(SampleEntry)),
-  'studies.openSample': call(z.object({ name: z.string().min(1).max(255), view: OpenView }).strict(), ImageInfo),
+  'studies.openSample': call(z.object({ name: z.string().min(1).max(255), view: OpenView }).strict(), OpenedImage),
   /** Opens a file the user chose (Electron: from the open dialog; browser mode: a local path). */
-  'studies.openFile': call(z.object({ path: FilePath, view: OpenView }).strict(), ImageInfo),
+  'studies.openFile': call(z.object({ path: FilePath, view: OpenView }).strict(), OpenedImage),
   'studies.getFrame': call(
     z
       .object({
@@ -678,6 +704,9 @@ export const api = {
   'models.setActive': call(z.object({ id: z.string().min(1).max(128), version: z.string().min(1).max(64) }).strict(), ModelSummary),
   'settings.get': call(NoInput, Settings),
   'settings.set': call(Settings.partial().strict(), Settings),
+  'database.encryption': call(NoInput, DatabaseEncryptionState),
+  /** Encrypts or decrypts the database in place: backup, convert, check every table, then go on. */
+  'database.setEncryption': call(z.object({ enabled: z.boolean() }).strict(), DatabaseEncryptionState),
   'inference.run': call(
     z
       .object({
@@ -731,7 +760,7 @@ export const api = {
   /** Adds every bundled sample to the worklist. */
   'worklist.addSamples': call(NoInput, z.object({ added: z.number().int().nonnegative() })),
   /** Opens a case of the worklist by its image id. */
-  'worklist.open': call(z.object({ imageId: ImageId, view: OpenView }).strict(), ImageInfo),
+  'worklist.open': call(z.object({ imageId: ImageId, view: OpenView }).strict(), OpenedImage),
   'worklist.setFlag': call(z.object({ imageId: ImageId, flagged: z.boolean() }).strict(), WorklistCase),
   'agreement.summary': call(NoInput, AgreementSummary),
   'adjudication.queue': call(NoInput, AdjudicationQueue),

@@ -10,7 +10,7 @@ import type { HostSpawner } from '../inference/host/protocol';
 import { defaultThreads } from '../inference/providers';
 import { ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
-import { openDatabase } from '../store/database';
+import { DatabaseEncryption, openAtRest, wrappedKeyFile } from '../store/encryption';
 import { Store } from '../store/repositories';
 import { ReviewStore } from '../store/reviews';
 import type { SecretBox } from '../pacs/credentials';
@@ -38,7 +38,10 @@ export interface BackendOptions {
   inference?: Partial<InferenceSettings>;
   /** The SQLite addon built for this runtime's ABI, when it is not the installed one. */
   sqliteNativeBinding?: string;
-  /** Electron's safeStorage, for PACS credentials; absent in browser mode, where they are refused. */
+  /**
+   * Electron's safeStorage, for PACS credentials and the database key; absent in browser mode and
+   * the CLI, where both are refused and an encrypted database does not open.
+   */
   secrets?: SecretBox;
 }
 
@@ -57,7 +60,11 @@ export const DATABASE_FILE = 'resight.sqlite';
 export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const events = new EventHub();
   const dbPath = path.join(opts.dataDir, DATABASE_FILE);
-  const store = new Store(await openDatabase(dbPath, opts.sqliteNativeBinding));
+  const keys = wrappedKeyFile(dbPath, opts.secrets);
+  const opened = await openAtRest(dbPath, keys, opts.sqliteNativeBinding);
+  const store = new Store(opened.db);
+  const encryption = new DatabaseEncryption(dbPath, keys, opened.key, { nativeBinding: opts.sqliteNativeBinding });
+  const dbKey = () => encryption.key();
   const engine = new HostClient(opts.hostSpawner, (status) => events.emit('inference.hostStatus', status));
   const cache = new ImageCache();
   // A reader's first image should not wait for decoder threads to start and codecs to compile.
@@ -81,6 +88,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const batch = batchJobs({
     store,
     dbPath,
+    dbKey,
     dataDir: opts.dataDir,
     appRoot,
     registry,
@@ -101,13 +109,13 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     }),
     ...studiesHandlers(studies),
     ...inferenceHandlers({ ...studies, registry, engine, settings, events, log: opts.log, activeModel }),
-    ...settingsHandlers({ store, registry, live: settings, userModelsDir, frames: cache }),
+    ...settingsHandlers({ store, registry, live: settings, userModelsDir, frames: cache, encryption }),
     ...feedbackHandlers(store),
     ...readersHandlers(reviews),
     ...annotationHandlers(reviewDeps),
     ...worklistHandlers(reviewDeps),
     ...agreementHandlers(reviews),
-    ...exportHandlers({ dbPath, appRoot }),
+    ...exportHandlers({ dbPath, dbKey, appRoot }),
     ...pacsHandlers({ store, reviews, events, retrieveDir: path.join(opts.dataDir, 'pacs-retrieved'), secrets: opts.secrets }),
     ...batch.handlers,
   }, reviews);

@@ -14,6 +14,7 @@ import type { DicomWebClient } from '../pacs/client';
 import { pacsItems } from '../review/pacs-source';
 import { resultsCsv, reviewBundle, runReview } from '../review/review';
 import { localItems, type ReviewItem } from '../review/sources';
+import type { DatabaseKey } from '../store/database';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
 import type { EventHub } from './events';
@@ -40,6 +41,8 @@ type StoredJob = z.infer<typeof StoredJob>;
 export interface BatchDeps {
   store: Store;
   dbPath: string;
+  /** The database's key when it is encrypted, asked for each time a connection opens (it can change). */
+  dbKey: () => DatabaseKey | undefined;
   dataDir: string;
   appRoot: string;
   registry: ModelRegistry;
@@ -127,6 +130,7 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
         const outcome = await runReview(found.items, {
           out: job.outDir,
           dbPath: deps.dbPath,
+          dbKey: deps.dbKey(),
           model,
           engine: deps.engine,
           settings: deps.settings,
@@ -141,12 +145,12 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
             deps.events.emit('batch.progress', view(find(job.jobId)));
           },
         });
-        await writeFile(path.join(job.outDir, 'results.csv'), await resultsCsv(found.items, deps.dbPath, model));
+        await writeFile(path.join(job.outDir, 'results.csv'), await resultsCsv(found.items, deps.dbPath, model, deps.dbKey()));
         if (outcome.paused) {
           update(job.jobId, { state: 'paused' });
           return;
         }
-        const made = await reviewBundle(deps.dbPath, job.outDir, outcome.imageIds, { appRoot: deps.appRoot });
+        const made = await reviewBundle(deps.dbPath, job.outDir, outcome.imageIds, { appRoot: deps.appRoot, dbKey: deps.dbKey() });
         update(job.jobId, {
           state: 'finished',
           bundle: made.path,

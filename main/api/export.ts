@@ -5,10 +5,13 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
 import { exportCases } from '../export/bundle';
+import type { DatabaseKey } from '../store/database';
 import type { Handlers } from './dispatch';
 
 export interface ExportDeps {
   dbPath: string;
+  /** The database's key at the time of the call; undefined while it is not encrypted. */
+  dbKey: () => DatabaseKey | undefined;
   appRoot: string;
 }
 
@@ -22,7 +25,7 @@ export function exportHandlers(deps: ExportDeps): Pick<Handlers, 'export.run'> {
       if (await stat(out).then(() => true, () => false)) {
         throw new ResightError('INVALID_ARGUMENT', 'A file with that name already exists. Choose another name; Resight never overwrites a file.');
       }
-      const summary = await exportCases(deps.dbPath, out, { format, identified, allowBurnedIn, appRoot: deps.appRoot });
+      const summary = await exportCases(deps.dbPath, out, { format, identified, allowBurnedIn, appRoot: deps.appRoot, dbKey: deps.dbKey() });
       return { ...summary, format };
     },
   };

@@ -1,11 +1,12 @@
 // Runs in main and the browser-mode server. Settings (provider, threads, active model) and model
-// management, persisted in the store so they survive restarts.
+// management, persisted in the store so they survive restarts; and the database's encryption.
 import path from 'node:path';
 import { ResightError, Settings, type ModelSummary } from '../../preload/api';
 import { frameCacheBudget } from '../imaging/cache';
 import { defaultThreads } from '../inference/providers';
 import type { LoadedModel, ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
+import type { DatabaseEncryption } from '../store/encryption';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
 
@@ -29,13 +30,17 @@ export interface SettingsDeps {
   live: InferenceSettings;
   userModelsDir: string;
   frames?: { setBudget(bytes: number): void };
+  encryption: DatabaseEncryption;
 }
 
 export function summaryOf(model: LoadedModel, active: LoadedModel | undefined): ModelSummary {
   return { ...model.summary, active: active?.sha256 === model.sha256 && active.cardPath === model.cardPath };
 }
 
-export function settingsHandlers(deps: SettingsDeps): Pick<Handlers, 'settings.get' | 'settings.set' | 'models.import' | 'models.setActive' | 'models.list'> {
+export function settingsHandlers(deps: SettingsDeps): Pick<
+  Handlers,
+  'settings.get' | 'settings.set' | 'database.encryption' | 'database.setEncryption' | 'models.import' | 'models.setActive' | 'models.list'
+> {
   const save = (next: Settings, reader: string): Settings => {
     deps.store.setSetting(KEY, next, reader);
     applySettings(next, deps.live, deps.frames);
@@ -51,6 +56,8 @@ export function settingsHandlers(deps: SettingsDeps): Pick<Handlers, 'settings.g
   return {
     'settings.get': async () => loadSettings(deps.store),
     'settings.set': async (patch, ctx) => save({ ...loadSettings(deps.store), ...patch }, ctx.reader),
+    'database.encryption': async () => deps.encryption.state(),
+    'database.setEncryption': async ({ enabled }, ctx) => deps.encryption.set(deps.store.db, enabled, ctx.reader),
     'models.list': async () => {
       const current = await active();
       return (await deps.registry.list()).map((m) => summaryOf(m, current));

@@ -111,6 +111,7 @@ export function runResight(): void {
       frontDoor: 'electron',
       hostSpawner: createUtilityHostSpawner(paths.hostEntry, log),
       log,
+      // Seals PACS credentials and wraps the database key; Linux's basic_text counts as unavailable.
       secrets: keychainSecrets(),
       // Set by `npm start`, which builds an Electron-ABI copy of the SQLite addon (scripts/start.mjs);
       // packaged apps get theirs rebuilt by electron-builder and leave it unset.

@@ -18,7 +18,7 @@ import { loadImage } from '../imaging/load';
 import type { LoadedImage } from '../imaging/types';
 import { ModelRegistry } from '../inference/registry';
 import { cohenKappa, fleissKappa, pairAgreement, unanimity } from '../store/agreement';
-import { openDatabase, SCHEMA_VERSION, type Db } from '../store/database';
+import { applyKey, backupDatabase, openDatabase, SCHEMA_VERSION, type DatabaseKey, type Db } from '../store/database';
 import { Store, type StoredResult } from '../store/repositories';
 import { ReviewStore } from '../store/reviews';
 import { casesCsv } from './cases-csv';
@@ -38,6 +38,8 @@ export interface ExportOptions {
   imageIds?: string[];
   /** Where the installed models live (<appRoot>/models): their cards' notices go into the manifest and report. */
   appRoot?: string;
+  /** The key of an encrypted database (main/store/encryption.ts); absent for a plain one. */
+  dbKey?: DatabaseKey;
 }
 export interface ExportSummary {
   cases: number;
@@ -53,6 +55,7 @@ const Options = z
     allowBurnedIn: z.boolean().default(false),
     imageIds: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(1_000_000).optional(),
     appRoot: z.string().optional(),
+    dbKey: z.instanceof(Buffer).optional(),
   })
   .strict();
 
@@ -95,7 +98,7 @@ interface OpenedStore {
 }
 
 /** Read-only; a database from an older Resight is migrated on a private copy, never in place. */
-async function openReadOnly(dbPath: string): Promise<OpenedStore> {
+async function openReadOnly(dbPath: string, key: DatabaseKey | undefined): Promise<OpenedStore> {
   try {
     if (!(await stat(dbPath)).isFile()) throw new Error('not a file');
   } catch {
@@ -105,11 +108,12 @@ async function openReadOnly(dbPath: string): Promise<OpenedStore> {
   let version: number;
   try {
     db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    if (key) applyKey(db, key);
     db.pragma('busy_timeout = 5000');
     version = db.pragma('user_version', { simple: true }) as number;
     db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
   } catch {
-    throw new ResightError('STORE_FAILED', 'The database could not be read. Check that it is a Resight database and that you may read it.');
+    throw new ResightError('STORE_FAILED', 'The database could not be read. Check that it is a Resight database (an encrypted one exports only from the Resight desktop app) and that you may read it.');
   }
   if (version > SCHEMA_VERSION) {
     db.close();
@@ -118,11 +122,11 @@ async function openReadOnly(dbPath: string): Promise<OpenedStore> {
   if (version === SCHEMA_VERSION) return { store: new Store(db), close: async () => { db.close(); } };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'resight-export-'));
   try {
-    await db.backup(path.join(dir, 'copy.sqlite'));
+    backupDatabase(db, path.join(dir, 'copy.sqlite'));
   } finally {
     db.close();
   }
-  const copy = new Store(await openDatabase(path.join(dir, 'copy.sqlite')));
+  const copy = new Store(await openDatabase(path.join(dir, 'copy.sqlite'), { key }));
   return {
     store: copy,
     close: async () => {
@@ -346,7 +350,7 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
     throw new ResightError('INVALID_ARGUMENT', 'The folder for the --out file does not exist. Create it first, or choose another place.');
   }
 
-  const opened = await openReadOnly(path.resolve(dbPath));
+  const opened = await openReadOnly(path.resolve(dbPath), opts.dbKey);
   let stored: StoredCase[];
   let camOverlap: ReturnType<ReviewStore['camOverlap']>['cases'];
   try {

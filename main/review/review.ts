@@ -16,7 +16,7 @@ import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel } from '../inference/registry';
 import { camFor, occlusionCam, OCCLUSION_DEFAULTS, type InferenceSettings } from '../inference/service';
 import { BatchItems } from '../store/batch-items';
-import { openDatabase } from '../store/database';
+import { openDatabase, type DatabaseKey } from '../store/database';
 import { Store } from '../store/repositories';
 import type { ReviewItem } from './sources';
 
@@ -36,6 +36,8 @@ export interface ReviewOptions {
   out: string;
   /** The database results go to; default <out>/review.sqlite. */
   dbPath?: string;
+  /** Its key, when that database is encrypted (the app's own, see main/store/encryption.ts). */
+  dbKey?: DatabaseKey;
   model: LoadedModel;
   engine: InferenceEngine;
   settings: InferenceSettings;
@@ -115,7 +117,7 @@ async function camsFor(opts: ReviewOptions, item: BatchItem): Promise<Record<str
 export async function runReview(items: ReviewItem[], opts: ReviewOptions): Promise<ReviewOutcome> {
   await mkdir(opts.out, { recursive: true });
   const dbPath = opts.dbPath ?? path.join(opts.out, 'review.sqlite');
-  const store = new Store(await openDatabase(dbPath));
+  const store = new Store(await openDatabase(dbPath, { key: opts.dbKey }));
   try {
     const batchItems = new BatchItems(store);
     const done = batchItems.completed(opts.model.sha256);
@@ -242,8 +244,8 @@ const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g
  * items too). The first column is the file (relative to the reviewed folder) or, for PACS items,
  * the SOP Instance UID; its header says which.
  */
-export async function resultsCsv(items: ReviewItem[], dbPath: string, model: LoadedModel): Promise<string> {
-  const store = new Store(await openDatabase(dbPath));
+export async function resultsCsv(items: ReviewItem[], dbPath: string, model: LoadedModel, dbKey?: DatabaseKey): Promise<string> {
+  const store = new Store(await openDatabase(dbPath, { key: dbKey }));
   try {
     const done = new BatchItems(store).completed(model.sha256);
     const first = items.some((i) => i.kind === 'pacs') ? 'sop_instance_uid' : 'file';

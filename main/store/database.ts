@@ -2,11 +2,46 @@
 // foreign keys) and migrates it, keyed by user_version, each step in one transaction. A database
 // written by a newer Resight is refused, and a backup is taken before any migration.
 import Database from 'better-sqlite3-multiple-ciphers';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
 
 export type Db = Database.Database;
+
+/** A raw 256-bit database key (main/store/encryption.ts makes and keeps it). */
+export type DatabaseKey = Buffer;
+
+/**
+ * Keys a connection before its first read. SQLCipher 4's format (AES-256-CBC with an HMAC-SHA512
+ * per page) rather than SQLite3MultipleCiphers' default ChaCha20: the page HMAC detects tampering
+ * just as well, and the standard `sqlcipher` tools read the file with the raw key, so IT can
+ * recover data without Resight. The key is given raw (x'…'), so no passphrase derivation runs.
+ */
+export function applyKey(db: Db, key: DatabaseKey): void {
+  db.pragma("cipher = 'sqlcipher'");
+  db.pragma('legacy = 4');
+  db.pragma(`key = "x'${key.toString('hex')}'"`);
+}
+
+/**
+ * A consistent copy of the database as it is, encrypted with the same key when it is encrypted
+ * (VACUUM INTO keeps the connection's cipher; the online backup API refuses to copy between an
+ * encrypted and a plain file), readable by this account only.
+ */
+export function backupDatabase(db: Db, target: string): void {
+  rmSync(target, { force: true });
+  db.prepare('VACUUM INTO ?').run(target);
+  if (process.platform !== 'win32') chmodSync(target, 0o600);
+}
+
+export interface OpenOptions {
+  /** The SQLite addon built for this runtime's ABI: under `npm start`, Electron needs its own build while the Node tests keep the Node one. */
+  nativeBinding?: string;
+  /** The key of an encrypted database; absent for a plain one. */
+  key?: DatabaseKey;
+}
+
+const isNotADatabase = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'SQLITE_NOTADB';
 
 /** Index i migrates user_version i → i + 1. Append only; never edit a shipped step. */
 export const MIGRATIONS: readonly string[] = [
@@ -132,24 +167,31 @@ export const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/**
- * `nativeBinding` points the SQLite addon at a copy of its addon built for another runtime: under
- * `npm start`, Electron needs its own ABI while the Node tests keep the Node build.
- */
-export async function openDatabase(file: string, nativeBinding?: string): Promise<Db> {
+/** Opens (creating if needed) and migrates the database; an encrypted one needs `key`. */
+export async function openDatabase(file: string, options: OpenOptions = {}): Promise<Db> {
   // Readers' notes are private to this account on a shared workstation.
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   let db: Db;
   try {
-    db = new Database(file, nativeBinding ? { nativeBinding } : {});
+    db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     if (process.platform !== 'win32') chmodSync(file, 0o600);
   } catch {
     throw new ResightError('STORE_FAILED', 'The Resight database could not be opened. Check that the data folder is writable and not full.');
   }
   try {
+    if (options.key) applyKey(db, options.key);
     db.pragma('busy_timeout = 5000');
-    // Checked before any pragma that writes (journal_mode rewrites the header).
-    const current = db.pragma('user_version', { simple: true }) as number;
+    // Checked before any pragma that writes (journal_mode rewrites the header). The first read is
+    // also where a missing or wrong key shows, before anything could be written.
+    let current: number;
+    try {
+      current = db.pragma('user_version', { simple: true }) as number;
+    } catch (err) {
+      if (!isNotADatabase(err)) throw err;
+      throw options.key
+        ? new ResightError('DATABASE_KEY_INVALID', "The database key Resight holds does not open this database (the key file belongs to another database, or the database is damaged). Restore the database and its .key file together from a backup; nothing was changed.")
+        : new ResightError('DATABASE_ENCRYPTED', 'This Resight database is encrypted (or is not a Resight database), and encrypted databases open only in the Resight desktop app of the account that encrypted them. Open it there, or turn encryption off there first; nothing was changed.');
+    }
     if (current > SCHEMA_VERSION) {
       throw new ResightError(
         'DATABASE_TOO_NEW',
@@ -159,7 +201,7 @@ export async function openDatabase(file: string, nativeBinding?: string): Promis
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    if (current > 0 && current < SCHEMA_VERSION) await db.backup(`${file}.before-v${SCHEMA_VERSION}.bak`);
+    if (current > 0 && current < SCHEMA_VERSION) backupDatabase(db, `${file}.before-v${SCHEMA_VERSION}.bak`);
     for (let v = current; v < SCHEMA_VERSION; v++) {
       db.transaction(() => {
         db.exec(MIGRATIONS[v]!);
