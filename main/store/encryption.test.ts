@@ -157,11 +157,11 @@ describe('database encryption at rest', () => {
   });
 
   it('refuses to encrypt where there is no secure place for the key (basic_text, browser mode), and changes nothing', async () => {
-    for (const box of [keychain(false), undefined]) {
+    for (const [box, reason] of [[keychain(false), 'basic_text'], [undefined, 'desktop app']] as const) {
       const { file, store, encryption } = await populated(box);
       store.db.pragma('wal_checkpoint(TRUNCATE)');
       const bytes = readFileSync(file);
-      expect(encryption.state()).toEqual({ encrypted: false, unavailableReason: expect.stringContaining('basic_text') });
+      expect(encryption.state()).toEqual({ encrypted: false, unavailableReason: expect.stringContaining(reason) });
       expect(() => encryption.set(store.db, true, 'it-admin')).toThrow(expect.objectContaining({ code: 'ENCRYPTION_UNAVAILABLE' }));
       expect(readFileSync(file).equals(bytes)).toBe(true);
       expect(readdirSync(path.dirname(file)).sort()).toEqual(['resight.sqlite', 'resight.sqlite-shm', 'resight.sqlite-wal']);

@@ -54,13 +54,15 @@ export interface KeyProvider {
 }
 
 const NO_SECRET_BOX =
-  'This computer offers Resight no secure place for the database key: encryption needs the Resight desktop app and the system keychain (macOS Keychain, Windows DPAPI, or on Linux a running Secret Service or KWallet; the "basic_text" fallback stores keys in the clear and is refused). Set up the keyring, or use full-disk encryption instead.';
+  'This computer offers Resight no secure place for the database key: encryption needs the system keychain (macOS Keychain, Windows DPAPI, or on Linux a running Secret Service or KWallet; the "basic_text" fallback stores keys in the clear and is refused). Set up the keyring, or use full-disk encryption instead.';
+const NO_KEYCHAIN_HERE =
+  'Database encryption is managed in the Resight desktop app, which keeps the key in the system keychain; browser mode and the command line have no keychain.';
 
 /** The key in `<database>.key`, wrapped by `box`; with no box (browser mode, CLI) keys are unavailable. */
 export function wrappedKeyFile(dbFile: string, box: SecretBox | undefined): KeyProvider {
   const file = keyFileFor(dbFile);
   const name = path.basename(file);
-  const unavailableReason = (): string | null => (box?.isEncryptionAvailable() ? null : NO_SECRET_BOX);
+  const unavailableReason = (): string | null => (!box ? NO_KEYCHAIN_HERE : box.isEncryptionAvailable() ? null : NO_SECRET_BOX);
   return {
     unavailableReason,
     read: () => {

@@ -1,11 +1,13 @@
 // Runs in the renderer. The workstation's settings: where inference runs (execution provider, CPU
-// threads), the decoded-frame cache budget, the active model, and the PACS servers. Passwords and
-// tokens are written, never read back: the field is always empty, and the list says only whether
-// one is stored.
+// threads), the decoded-frame cache budget, the active model, the PACS servers, and encryption of
+// the feedback database. Passwords and tokens are written, never read back: the field is always
+// empty, and the list says only whether one is stored.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { ExecutionProvider, PacsAuth, PacsServer } from '../../preload/api';
+import type { DatabaseEncryptionState, ExecutionProvider, PacsAuth, PacsServer } from '../../preload/api';
+import { call } from '../api/client';
 import { useFindings } from '../state/findings';
 import { usePacs } from '../state/pacs';
+import { useSession } from '../state/session';
 import { useSettings } from '../state/settings';
 import { keepControlKeys, parseCount } from './tools-common';
 import './tools.css';
@@ -298,6 +300,57 @@ function PacsServers() {
   );
 }
 
+/** Off and on again in place (the backend backs up, converts and checks); the reason shows where it cannot. */
+function DatabaseEncryption() {
+  const [state, setState] = useState<DatabaseEncryptionState | null>(null);
+  const [working, setWorking] = useState(false);
+  const [status, setStatus] = useState<string | null>(null);
+  useEffect(() => {
+    call('database.encryption', {}).then(setState, (err: unknown) => useSession.getState().reportError(err));
+  }, []);
+  const toggle = async () => {
+    if (!state) return;
+    setWorking(true);
+    setStatus(null);
+    try {
+      const next = await call('database.setEncryption', { enabled: !state.encrypted });
+      setState(next);
+      setStatus(next.encrypted ? 'Encrypted; every table was checked.' : 'Decrypted; every table was checked.');
+    } catch (err) {
+      useSession.getState().reportError(err);
+    } finally {
+      setWorking(false);
+    }
+  };
+  return (
+    <section className="tool-form" aria-label="Database encryption">
+      <h3>Database encryption</h3>
+      <p className="muted small" data-testid="encryption-state">
+        {state === null
+          ? 'Checking…'
+          : state.encrypted
+            ? 'The feedback database is encrypted; its key is kept in the system keychain of this account.'
+            : "The feedback database is not encrypted; your account's file permissions protect it."}
+      </p>
+      {state?.unavailableReason && (
+        <p className="small" data-testid="encryption-unavailable">
+          {state.unavailableReason}
+        </p>
+      )}
+      <div className="save-row">
+        <button type="button" data-testid="encryption-toggle" disabled={!state || working || state.unavailableReason !== null} onClick={() => void toggle()}>
+          {working ? 'Working…' : state?.encrypted ? 'Turn encryption off' : 'Encrypt the database'}
+        </button>
+        {status && (
+          <span className="saved-line" role="status">
+            {status}
+          </span>
+        )}
+      </div>
+    </section>
+  );
+}
+
 export function SettingsPanel() {
   const load = useSettings((s) => s.load);
   useEffect(() => {
@@ -309,6 +362,7 @@ export function SettingsPanel() {
       <InferenceSettings />
       <ModelChooser />
       <PacsServers />
+      <DatabaseEncryption />
     </section>
   );
 }
