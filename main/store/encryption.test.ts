@@ -69,6 +69,8 @@ describe('database encryption at rest', () => {
     // The open connection goes on working, in WAL, through the new key.
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     store.saveFeedback({ imageId: info.imageId, resultId: null, labelId: 'opacity', verdict: 'uncertain', note: `${NOTE} (third)` }, 'dr-a');
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+    expect(onDisk(file).includes(NOTE)).toBe(false);
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     expect(looksEncrypted(file)).toBe(true);
     expect(onDisk(file).includes(NOTE)).toBe(false);
