@@ -41,6 +41,8 @@ interface OpenTiming {
   firstResolution: string;
   /** Submitting → the full-resolution frame drawn. */
   fullFrameMs: number;
+  /** Each texture drawn on the way (width × height) and when, ms from submitting. */
+  textures: { size: string; ms: number }[];
   /** The API calls of the open, from the page's resource timing: start and duration (ms from submitting). */
   calls: { call: string; startMs: number; durationMs: number; bytes: number }[];
 }
@@ -51,7 +53,8 @@ async function openTimed(page: Page, file: string): Promise<OpenTiming> {
   await input.fill(file);
   await page.evaluate(() => {
     const canvas = document.querySelector('[data-testid="image-canvas"]') as HTMLCanvasElement;
-    const w = window as unknown as { __openedAt?: number; __firstResolution?: string; __fullAt?: number };
+    const w = window as unknown as { __openedAt?: number; __firstResolution?: string; __fullAt?: number; __textures?: { size: string; at: number }[] };
+    w.__textures = [];
     performance.clearResourceTimings();
     // Counts API calls in flight, so the timings are read once the reduced request has ended too.
     const counted = window as unknown as { __pending?: number };
@@ -64,6 +67,8 @@ async function openTimed(page: Page, file: string): Promise<OpenTiming> {
       };
     }
     new MutationObserver((_, obs) => {
+      const texture = canvas.dataset.texture ?? '';
+      if (/^[0-9a-f]{64}$/.test(canvas.dataset.imageId ?? '') && texture && w.__textures!.at(-1)?.size !== texture) w.__textures!.push({ size: texture, at: performance.now() });
       if (w.__openedAt === undefined && /^[0-9a-f]{64}$/.test(canvas.dataset.imageId ?? '')) {
         w.__openedAt = performance.now();
         w.__firstResolution = canvas.dataset.resolution;
@@ -72,14 +77,18 @@ async function openTimed(page: Page, file: string): Promise<OpenTiming> {
         w.__fullAt = performance.now();
         obs.disconnect();
       }
-    }).observe(canvas, { attributes: true, attributeFilter: ['data-image-id', 'data-resolution'] });
+    }).observe(canvas, { attributes: true, attributeFilter: ['data-image-id', 'data-resolution', 'data-texture'] });
   });
-  const t0 = await page.evaluate(() => performance.now());
+  // Timed from the Enter key reaching the page, not from the test driver sending it.
+  await input.evaluate((el) => el.addEventListener('keydown', (e) => {
+    if ((e as KeyboardEvent).key === 'Enter') (window as unknown as { __submittedAt?: number }).__submittedAt = performance.now();
+  }, { capture: true, once: true }));
   await input.press('Enter');
   await page.waitForFunction(() => (window as unknown as { __fullAt?: number }).__fullAt !== undefined, undefined, { timeout: 120_000 });
   await page.waitForFunction(() => (window as unknown as { __pending: number }).__pending === 0, undefined, { timeout: 120_000 });
-  return page.evaluate((start) => {
-    const w = window as unknown as { __openedAt: number; __firstResolution: string; __fullAt: number };
+  return page.evaluate(() => {
+    const start = (window as unknown as { __submittedAt: number }).__submittedAt;
+    const w = window as unknown as { __openedAt: number; __firstResolution: string; __fullAt: number; __textures: { size: string; at: number }[] };
     const calls = performance
       .getEntriesByType('resource')
       .filter((e) => e.name.includes('/api/studies.'))
@@ -88,8 +97,9 @@ async function openTimed(page: Page, file: string): Promise<OpenTiming> {
         const body = r.name.split('/api/')[1] ?? '';
         return { call: body, startMs: Math.round(r.startTime - start), durationMs: Math.round(r.duration), bytes: r.encodedBodySize };
       });
-    return { firstFrameMs: w.__openedAt - start, firstResolution: w.__firstResolution, fullFrameMs: w.__fullAt - start, calls };
-  }, t0);
+    const textures = w.__textures.map((t) => ({ size: t.size, ms: Math.round(t.at - start) }));
+    return { firstFrameMs: w.__openedAt - start, firstResolution: w.__firstResolution, fullFrameMs: w.__fullAt - start, textures, calls };
+  });
 }
 
 /**
@@ -231,6 +241,8 @@ async function main(): Promise<void> {
       canvas: await page.getByTestId('image-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height]),
       openToFirstFrameMs: round(opened.firstFrameMs),
       firstResolution: opened.firstResolution,
+      // Every texture drawn on the way: the level decoded on opening, the view's own level, the full frame.
+      texturesDrawn: opened.textures,
       openToFullFrameMs: round(opened.fullFrameMs),
       // The viewer's own part: from the open call's reply (the image's header) to the first frame drawn.
       openReplyToFirstFrameMs: openReply === undefined ? null : round(opened.firstFrameMs - openReply),

@@ -284,6 +284,47 @@ test('multi-frame stack: the wheel and the arrow keys scroll frames', async ({ p
   await page.getByTestId('cine').click();
 });
 
+test('a large JPEG 2000 film draws the level decoded on opening, then the view\'s own level, then every pixel', async ({ page }) => {
+  const dir = join(work, 'j2k-large');
+  mkdirSync(dir, { recursive: true });
+  const raw = join(dir, 'raw.dcm');
+  const j2k = join(dir, 'large-j2k.dcm');
+  execFileSync('/usr/bin/python3', [join(APP_ROOT, 'main/imaging/testdata/fixtures.py'), 'big', raw, '3000', '2500']);
+  execFileSync('gdcmconv', ['--j2k', raw, j2k]);
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await page.goto(server.url);
+  // The view's level and the full frame are held back in turn, so each stage is seen, not raced.
+  let releaseView: () => void = () => undefined;
+  let releaseFull: () => void = () => undefined;
+  const viewHeld = new Promise<void>((r) => (releaseView = r));
+  const fullHeld = new Promise<void>((r) => (releaseFull = r));
+  const opened: { width: number; height: number }[] = [];
+  await page.route('**/api/studies.openFile', async (route) => {
+    const response = await route.fetch();
+    opened.push(((await response.json()) as { value: { firstFrame: { width: number; height: number } } }).value.firstFrame);
+    await route.fulfill({ response });
+  });
+  await page.route('**/api/studies.getFrame', async (route) => {
+    const body = route.request().postDataJSON() as { target?: { width: number; height: number } };
+    if (!body.target) await fullHeld;
+    else if (body.target.width !== opened[0]?.width) await viewHeld;
+    await route.continue();
+  });
+  await page.getByLabel('File on this computer').fill(j2k);
+  await page.getByLabel('File on this computer').press('Enter');
+  const canvas = page.getByTestId('image-canvas');
+  // 2,500 × 3,000 has resolution levels of 1,250 × 1,500, 625 × 750 and 313 × 375; this view needs the second.
+  await expect(canvas).toHaveAttribute('data-texture', '313x375');
+  await expect(canvas).toHaveAttribute('data-resolution', 'reduced');
+  const windowText = await page.getByTestId('window-readout').textContent();
+  releaseView();
+  await expect(canvas).toHaveAttribute('data-texture', '625x750');
+  releaseFull();
+  await expect(canvas).toHaveAttribute('data-texture', '2500x3000');
+  await expect(canvas).toHaveAttribute('data-resolution', 'full');
+  await expect(page.getByTestId('window-readout')).toHaveText(windowText!);
+});
+
 test('progressive display: a reduced frame first, then the full one swapped in with the window and view kept', async ({ page }) => {
   // A view smaller than the 640 px CR, so the first request asks for less than the whole frame.
   await page.setViewportSize({ width: 1000, height: 700 });

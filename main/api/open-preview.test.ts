@@ -1,6 +1,7 @@
-// Runs in tests. A large JPEG 2000 radiograph opens from the resolution level its view draws first:
-// the open call decodes no full frame, the viewer's first request is answered from that decode, and
-// the full frame comes when asked for. Small images open in full as before.
+// Runs in tests. A large JPEG 2000 radiograph opens from the resolution level below the one its view
+// needs: the open call decodes no full frame, the viewer's first request (the target the open
+// reply names) is answered from that decode, the view's own level and the full frame come when
+// asked for. Small images open in full as before.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -28,24 +29,38 @@ beforeAll(async () => {
 afterAll(async () => b?.close());
 
 describe('opening a large image for a view', () => {
-  it('decodes only the level the view needs, answers the first frame from it, and the full frame on request', async () => {
+  it('decodes one level below the view, answers the first frame from it, then the view\'s level and the full frame on request', async () => {
     const view = { width: 800, height: 700 };
     const info = await b.handlers['studies.openFile']({ path: j2k, view }, ctx);
     expect({ width: info.width, height: info.height }).toEqual({ width: 2500, height: 3000 });
     expect(b.cache.get(info.imageId)).toBeUndefined();
-    const target = viewPreviewTarget(info.width, info.height, view)!;
+    const forView = viewPreviewTarget(info.width, info.height, view)!;
+    expect(info.firstFrame).toEqual({ width: Math.ceil(forView.width / 2), height: Math.ceil(forView.height / 2) });
     const decodes = decodePool().requests;
-    const first = await b.handlers['studies.getFrame']({ imageId: info.imageId, frame: 0, target }, ctx);
+    const first = await b.handlers['studies.getFrame']({ imageId: info.imageId, frame: 0, target: info.firstFrame }, ctx);
     // Answered from the decode the open did: no second JPEG 2000 decode.
     expect(decodePool().requests).toBe(decodes);
-    expect(first.meta.width).toBeLessThan(info.width);
-    expect(first.meta.width).toBeGreaterThanOrEqual(target.width);
+    expect(first.meta.width).toBeGreaterThanOrEqual(info.firstFrame!.width);
+    const sharper = await b.handlers['studies.getFrame']({ imageId: info.imageId, frame: 0, target: forView }, ctx);
+    expect(decodePool().requests).toBe(decodes + 1);
+    expect(sharper.meta.width).toBeGreaterThanOrEqual(forView.width);
+    // One resolution level apart: twice the size each way.
+    expect(sharper.meta.width).toBe(Math.ceil(info.width / Math.round(info.width / sharper.meta.width)));
+    expect(Math.round(sharper.meta.width / first.meta.width)).toBe(2);
     const full = await b.handlers['studies.getFrame']({ imageId: info.imageId, frame: 0 }, ctx);
     expect({ width: full.meta.width, height: full.meta.height }).toEqual({ width: 2500, height: 3000 });
     // The same image as opening without a view: same id, same window from the file.
     const whole = await b.handlers['studies.openFile']({ path: j2k }, ctx);
     expect(whole.imageId).toBe(info.imageId);
     expect(whole.windows).toEqual(info.windows);
+    expect(whole.firstFrame).toBeUndefined();
+  }, 60_000);
+
+  it('opens a large image in another encoding from the frame its view needs, since every decode costs the same', async () => {
+    const raw = path.join(path.dirname(j2k), 'big.dcm');
+    const view = { width: 800, height: 700 };
+    const info = await b.handlers['studies.openFile']({ path: raw, view }, ctx);
+    expect(info.firstFrame).toEqual(viewPreviewTarget(info.width, info.height, view));
   }, 60_000);
 
   it('opens small images in full whatever the view', async () => {

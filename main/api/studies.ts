@@ -5,6 +5,8 @@ import path from 'node:path';
 import { ResightError, type FrameData, type SampleEntry } from '../../preload/api';
 import { peekDicomSize, readDicomdir, scanFolder } from '../imaging/folder';
 import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
+import type { TargetSize } from '../imaging/codecs';
+import { decodesReduced } from '../imaging/decode';
 import { viewPreviewTarget } from '../imaging/reduce';
 import { reducedIntensities } from '../imaging/voi';
 import { tagTree } from '../imaging/tags';
@@ -73,17 +75,21 @@ async function reducedFrame(deps: StudiesDeps, imageId: string, frame: number, t
 const LARGE_IMAGE_PIXELS = 2048 * 2048;
 
 /**
- * A large DICOM image opens from the frame its viewer will draw first (a JPEG 2000 resolution level,
- * or an area average), so the reader sees it before the full decode has run; that decode starts when
- * the viewer asks for the full frame. Smaller images, and views that need every pixel, open in full.
- * The file's window is used as always; only a file without one gets its automatic window from the
- * reduced pixels.
+ * A large DICOM image opens from a reduced frame, so the reader sees it before the full decode has
+ * run; the viewer then asks for the frame its view needs and the full one. For JPEG 2000 and HTJ2K
+ * the frame decoded on opening is one resolution level below the view's (half the size each way,
+ * about a quarter of the decode), so the first draw comes within a fraction of the view's own
+ * level; for other encodings every decode costs the same, so it is the view's frame itself.
+ * Smaller images, and views that need every pixel, open in full. The file's window is used as
+ * always; only a file without one gets its automatic window from the reduced pixels.
  */
-export async function previewOnOpen(filePath: string, view: { width: number; height: number }): Promise<ReducedFrame | undefined> {
+export async function previewOnOpen(filePath: string, view: { width: number; height: number }): Promise<{ frame: ReducedFrame; target: TargetSize } | undefined> {
   const size = await peekDicomSize(filePath);
   if (!size || size.rows * size.columns <= LARGE_IMAGE_PIXELS) return undefined;
-  const target = viewPreviewTarget(size.columns, size.rows, view);
-  return target ? loadFrameForSize(filePath, target) : undefined;
+  const forView = viewPreviewTarget(size.columns, size.rows, view);
+  if (!forView) return undefined;
+  const target = size.transferSyntax && decodesReduced(size.transferSyntax) ? { width: Math.ceil(forView.width / 2), height: Math.ceil(forView.height / 2) } : forView;
+  return { frame: await loadFrameForSize(filePath, target), target };
 }
 
 function absolute(filePath: string, what: string): string {
@@ -97,8 +103,8 @@ export function studiesHandlers(
   const open = async (filePath: string, reader: string, view?: { width: number; height: number }) => {
     const preview = view && (await previewOnOpen(filePath, view));
     if (preview) {
-      deps.store.recordImage(preview.info, filePath, reader);
-      return preview.info;
+      deps.store.recordImage(preview.frame.info, filePath, reader);
+      return { ...preview.frame.info, firstFrame: preview.target };
     }
     const image = await loadImage(filePath);
     deps.cache.put(image);

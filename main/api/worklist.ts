@@ -23,9 +23,9 @@ export function worklistHandlers(deps: AnnotationDeps): Pick<Handlers, 'worklist
     'worklist.open': async ({ imageId, view }, ctx) => {
       const known = deps.store.imagePath(imageId);
       const preview = view && !deps.cache.get(imageId) && known ? await previewOnOpen(known, view) : undefined;
-      if (preview && preview.info.imageId === imageId) {
-        deps.store.recordImage(preview.info, known!, ctx.reader);
-        return preview.info;
+      if (preview && preview.frame.info.imageId === imageId) {
+        deps.store.recordImage(preview.frame.info, known!, ctx.reader);
+        return { ...preview.frame.info, firstFrame: preview.target };
       }
       const image = await imageFor(deps, imageId);
       deps.cache.put(image);

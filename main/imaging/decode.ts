@@ -85,9 +85,9 @@ const lengthMismatch = (): ResightError =>
 const J2K = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
 const HTJ2K = new Set(['1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
 
-/** Whether the codestream can be decoded at a reduced resolution level directly. */
-export function decodesReduced(h: DicomHeader): boolean {
-  return J2K.has(h.transferSyntax) || HTJ2K.has(h.transferSyntax);
+/** Whether images in this transfer syntax can be decoded at a reduced resolution level directly. */
+export function decodesReduced(transferSyntax: string): boolean {
+  return J2K.has(transferSyntax) || HTJ2K.has(transferSyntax);
 }
 
 /**
@@ -102,7 +102,7 @@ export async function decodeStoredForSize(
 ): Promise<{ stored: StoredArray; width: number; height: number; level: number }> {
   const h = parsed.header;
   const full = async () => ({ stored: await decodeStored(parsed, index), width: h.columns, height: h.rows, level: 0 });
-  if (!decodesReduced(h)) return full();
+  if (!decodesReduced(h.transferSyntax)) return full();
   if (index < 0 || index >= h.frames) throw new ResightError('NOT_FOUND', `This image has ${h.frames} frame(s); frame ${index + 1} does not exist.`);
   const encoded = parsed.encodedFrame(index);
   if (encoded.length === 0) throw new ResightError('NO_PIXEL_DATA', 'This DICOM image has an empty Pixel Data element, so there is nothing to show.');

@@ -104,14 +104,15 @@ function parseHeader(bytes: Uint8Array): dicomParser.DataSet {
  * Rows and columns of a DICOM file from its header alone, or undefined when the header is not
  * readable that way (the caller then decodes as usual and learns them there).
  */
-export async function peekDicomSize(file: string): Promise<{ rows: number; columns: number } | undefined> {
+export async function peekDicomSize(file: string): Promise<{ rows: number; columns: number; transferSyntax?: string } | undefined> {
   try {
     const head = await readHead(file, HEAD_BYTES);
     if (sniffFormat(head) !== 'dicom') return undefined;
     const ds = parseHeader(head);
     const rows = ds.uint16('x00280010');
     const columns = ds.uint16('x00280011');
-    return rows && columns ? { rows, columns } : undefined;
+    const transferSyntax = ds.string('x00020010')?.replace(/\0/g, '').trim();
+    return rows && columns ? { rows, columns, ...(transferSyntax ? { transferSyntax } : {}) } : undefined;
   } catch {
     return undefined;
   }

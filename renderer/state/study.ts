@@ -1,7 +1,8 @@
 // Runs in the renderer. The sample list, the open image and the frame shown (stored values), with
 // stack scrolling and cine. Opening an image resets the other stores so nothing from the previous
-// image lingers. Display is progressive: a frame the size the view needs is asked for beside the
-// full one, whichever comes first is shown, and the full frame replaces a reduced one in place.
+// image lingers. Display is progressive: the frame decoded on opening, a frame the size the view
+// needs and the full one are asked for together; whichever comes first is shown, and each sharper
+// one replaces it in place.
 // A series opened from the study browser is a stack of files: stepping past a file's last frame
 // opens the next file, keeping the window and the view.
 import { create } from 'zustand';
@@ -91,21 +92,41 @@ function fetchFull(imageId: string, index: number): Promise<FrameData> {
   });
 }
 
+const pixelCount = (f: FrameData): number => f.meta.width * f.meta.height;
+
+/** The first of these frames to arrive; null when none does. */
+function firstArriving(frames: Promise<FrameData | null>[]): Promise<FrameData | null> {
+  return new Promise((resolve) => {
+    let left = frames.length;
+    const missed = (): void => {
+      if (--left === 0) resolve(null);
+    };
+    for (const f of frames) f.then((frame) => (frame ? resolve(frame) : missed()), missed);
+  });
+}
+
 /**
- * The first frame worth drawing, and the full one still to come when the first is reduced. Both are
- * asked for at once, the reduced one first (a backend decoding in turn then answers it first): a
- * backend that has the full frame at hand answers that first (the reduced one is then dropped).
+ * The first frame worth drawing, and the sharper ones still to come. Asked for at once, smallest
+ * first (a backend decoding in turn answers in that order): the frame the backend decoded on
+ * opening (`ready`: it answers at once), the frame the view needs, and the full frame. Whichever
+ * comes first is drawn; a backend that has the full frame at hand answers that first, and the
+ * smaller ones are then dropped.
  */
-async function firstFrame(info: ImageInfo, index: number): Promise<{ first: FrameData; full: Promise<FrameData> | null }> {
+async function firstFrame(info: ImageInfo, index: number, ready?: Size): Promise<{ first: FrameData; later: Promise<FrameData | null>[]; full: Promise<FrameData> }> {
   const aspect = info.spacing ? info.spacing.row / info.spacing.column : 1;
   const target = frameCache.has(`${info.imageId}|${index}`) ? null : previewTarget(info, viewSize, aspect);
+  if (!target) {
+    const full = fetchFull(info.imageId, index);
+    return { first: await full, later: [], full };
+  }
   // A reduced frame that fails is no error: the full one decides.
-  const preview = target && call('studies.getFrame', { imageId: info.imageId, frame: index, target }).catch(() => null);
+  const reduced = (size: Size): Promise<FrameData | null> => call('studies.getFrame', { imageId: info.imageId, frame: index, target: size }).catch(() => null);
+  const opened = ready && (ready.width !== target.width || ready.height !== target.height) ? [reduced(ready)] : [];
+  const forView = reduced(target);
   const full = fetchFull(info.imageId, index);
-  if (!preview) return { first: await full, full: null };
-  const winner = await Promise.race([full.then((f) => ({ frame: f, full: true })), preview.then((f) => ({ frame: f, full: false }))]);
-  if (winner.full || !winner.frame || !isReducedFrame(info, winner.frame)) return { first: winner.frame ?? (await full), full: null };
-  return { first: winner.frame, full };
+  const frames = [...opened, forView, full.catch(() => null)];
+  const first = (await firstArriving(frames)) ?? (await full);
+  return { first, later: isReducedFrame(info, first) ? frames : [], full };
 }
 
 function stopCine(): void {
@@ -114,16 +135,22 @@ function stopCine(): void {
 }
 
 export const useStudy = create<StudyState>()((set, get) => {
-  /** Replaces a reduced frame with the full one when it comes, if the reduced one is still on screen. */
-  const swapWhenFull = (shown: FrameData, full: Promise<FrameData>) => {
-    full.then(
-      (frame) => {
-        if (get().frame === shown) set({ frame });
-      },
-      (err: unknown) => {
-        if (get().frame === shown) useSession.getState().reportError(err);
-      },
-    );
+  /**
+   * Replaces a reduced frame with each sharper one as it comes, while the one it replaces is still
+   * on screen; a failed full frame is reported only while a reduced frame stands in for it.
+   */
+  const showSharper = (shown: FrameData, later: Promise<FrameData | null>[], full: Promise<FrameData>) => {
+    let current = shown;
+    for (const next of later) {
+      void next.then((frame) => {
+        if (!frame || get().frame !== current || pixelCount(frame) <= pixelCount(current)) return;
+        current = frame;
+        set({ frame });
+      });
+    }
+    full.catch((err: unknown) => {
+      if (get().frame === current && get().info && isReducedFrame(get().info!, current)) useSession.getState().reportError(err);
+    });
   };
 
   const openImage = async (source: Source, opts: { stack: SeriesStack | null; keepView: boolean; lastFrame: boolean }) => {
@@ -143,7 +170,7 @@ export const useStudy = create<StudyState>()((set, get) => {
       if (seq !== openSeq) return;
       frameCache.clear();
       const index = opts.lastFrame ? info.frames - 1 : 0;
-      const { first, full } = await firstFrame(info, index);
+      const { first, later, full } = await firstFrame(info, index, info.firstFrame);
       if (seq !== openSeq) return;
       frameSeq++;
       useFindings.getState().reset(info.imageId);
@@ -153,7 +180,7 @@ export const useStudy = create<StudyState>()((set, get) => {
       viewport.resetFor(info);
       if (kept) useViewport.setState(kept);
       set({ info, frame: first, frameIndex: index, sampleName: source.kind === 'sample' ? source.name : null, stack: opts.stack });
-      if (full) swapWhenFull(first, full);
+      showSharper(first, later, full);
       void useFeedback.getState().load(info.imageId);
     } catch (err) {
       if (seq === openSeq) useSession.getState().reportError(err);
@@ -207,11 +234,11 @@ export const useStudy = create<StudyState>()((set, get) => {
       if (target === get().frameIndex && get().frame) return;
       const seq = ++frameSeq;
       try {
-        const { first, full } = await firstFrame(info, target);
+        const { first, later, full } = await firstFrame(info, target);
         // A later scroll wins; a frame of an image closed meanwhile is dropped.
         if (seq !== frameSeq || get().info?.imageId !== info.imageId) return;
         set({ frame: first, frameIndex: target });
-        if (full) swapWhenFull(first, full);
+        showSharper(first, later, full);
       } catch (err) {
         stopCine();
         set({ cine: false });
@@ -240,7 +267,7 @@ export const useStudy = create<StudyState>()((set, get) => {
         const full = await fetchFull(info.imageId, frameIndex);
         if (get().frame === frame) set({ frame: full });
       } catch {
-        // The request already on its way reports its own failure (swapWhenFull).
+        // The request already on its way reports its own failure (showSharper).
       }
     },
     toggleCine: () => {

@@ -114,6 +114,7 @@ export function attachViewer(canvas: HTMLCanvasElement, choice: RendererChoice =
     canvas.dataset.frame = String(useStudy.getState().frameIndex);
     canvas.dataset.scale = (displayScale(transform) / dpr).toFixed(4);
     canvas.dataset.resolution = drawn && shown ? (isReduced(shown) ? 'reduced' : 'full') : '';
+    canvas.dataset.texture = drawn && shown ? `${shown.width}x${shown.height}` : '';
     // Zoomed past what the reduced frame holds: make sure the full one is coming (it usually is).
     if (drawn && shown && info && needsFull(displayScale(transform), shown, { width: shown.fullWidth, height: shown.fullHeight })) {
       void useStudy.getState().ensureFullFrame();
