@@ -1,6 +1,5 @@
 // Runs in a decode worker thread (dist/imaging/decode-worker.cjs). Reads, hashes, parses and
 // decodes one DICOM file per request, so the main thread never runs a codec.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { ResightError } from '../../preload/api';
@@ -26,8 +25,10 @@ async function handle(req: WorkerRequest): Promise<void> {
         throw new ResightError('FILE_NOT_FOUND', 'The file could not be read. Check that it still exists and that you may open it.');
       },
     );
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // WebCrypto hashes on libuv's thread pool, so the hash of a large file overlaps its decode here.
+    const digest = crypto.subtle.digest('SHA-256', bytes);
     const decoded = req.sized ? await decodeDicomForSize(bytes, req.sized.target, req.sized.frame, req.maxImageBytes) : await decodeDicom(bytes, req.maxImageBytes);
+    const sha256 = Buffer.from(await digest).toString('hex');
     const buffers = new Set<ArrayBuffer>();
     for (const f of 'pixels' in decoded ? [decoded.pixels] : [...decoded.stored, ...decoded.display]) buffers.add(f.buffer as ArrayBuffer);
     const reply: WorkerReply = { id: req.id, ok: true, sha256, ...decoded };
