@@ -19,6 +19,7 @@ import type { LoadedImage } from '../imaging/types';
 import { ModelRegistry } from '../inference/registry';
 import { cohenKappa, fleissKappa, pairAgreement, unanimity } from '../store/agreement';
 import { applyKey, backupDatabase, openDatabase, SCHEMA_VERSION, type DatabaseKey, type Db } from '../store/database';
+import { looksEncrypted } from '../store/encryption';
 import { Store, type StoredResult } from '../store/repositories';
 import { ReviewStore } from '../store/reviews';
 import { casesCsv } from './cases-csv';
@@ -113,7 +114,10 @@ async function openReadOnly(dbPath: string, key: DatabaseKey | undefined): Promi
     version = db.pragma('user_version', { simple: true }) as number;
     db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
   } catch {
-    throw new ResightError('STORE_FAILED', 'The database could not be read. Check that it is a Resight database (an encrypted one exports only from the Resight desktop app) and that you may read it.');
+    if (!key && looksEncrypted(dbPath)) {
+      throw new ResightError('DATABASE_ENCRYPTED', 'This database is encrypted: export from it in the Resight desktop app that encrypted it. Nothing was changed.');
+    }
+    throw new ResightError('STORE_FAILED', 'The database could not be read. Check that it is a Resight database and that you may read it.');
   }
   if (version > SCHEMA_VERSION) {
     db.close();

@@ -214,7 +214,7 @@ describe('database encryption at rest', () => {
     const { file, store, encryption } = await populated(box);
     encryption.set(store.db, true, 'it-admin');
     const out = path.join(path.dirname(file), 'out.zip');
-    await expect(exportCases(file, out)).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await expect(exportCases(file, out)).rejects.toMatchObject({ code: 'DATABASE_ENCRYPTED' });
     // With the key it reads the store, which holds feedback but no model result or review to export.
     await expect(exportCases(file, out, { dbKey: encryption.key() })).rejects.toMatchObject({ code: 'NOTHING_TO_EXPORT' });
     store.close();
