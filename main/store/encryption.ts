@@ -3,16 +3,16 @@
 // kept only wrapped by a SecretBox (Electron's safeStorage: Keychain, DPAPI, Secret Service) in
 // `<database>.key`. Where no SecretBox is available (browser mode, the CLI, Linux's basic_text
 // backend) encryption is refused, and an encrypted database is refused rather than touched.
+import Database from 'better-sqlite3-multiple-ciphers';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3-multiple-ciphers';
 import { z } from 'zod';
 import { ResightError, type DatabaseEncryptionState } from '../../preload/api';
 import type { SecretBox } from '../pacs/credentials';
 import { appendAudit } from './audit';
-import { now } from './repositories';
 import { applyKey, backupDatabase, openDatabase, type DatabaseKey, type Db } from './database';
+import { now } from './repositories';
 
 const KEY_BYTES = 32;
 /** Every SQLite file that is not encrypted starts with this; an SQLCipher file starts with its random salt. */
@@ -67,7 +67,7 @@ export function wrappedKeyFile(dbFile: string, box: SecretBox | undefined): KeyP
     unavailableReason,
     read: () => {
       const reason = unavailableReason();
-      if (reason || !box) throw new ResightError('DATABASE_ENCRYPTED', `This Resight database is encrypted and its key cannot be read here. ${reason ?? ''} Nothing was changed.`.trim());
+      if (!box || reason) throw new ResightError('DATABASE_ENCRYPTED', `This Resight database is encrypted and its key cannot be read here. ${reason ?? NO_KEYCHAIN_HERE} Nothing was changed.`);
       if (!existsSync(file)) {
         throw new ResightError('DATABASE_ENCRYPTED', `This Resight database is encrypted but its key file (${name}) is missing from the data folder. Restore it from the same backup as the database; nothing was changed.`);
       }
@@ -86,7 +86,7 @@ export function wrappedKeyFile(dbFile: string, box: SecretBox | undefined): KeyP
     },
     create: () => {
       const reason = unavailableReason();
-      if (reason || !box) throw new ResightError('ENCRYPTION_UNAVAILABLE', reason ?? NO_SECRET_BOX);
+      if (!box || reason) throw new ResightError('ENCRYPTION_UNAVAILABLE', reason ?? NO_KEYCHAIN_HERE);
       const key = randomBytes(KEY_BYTES);
       const body: z.infer<typeof KeyFile> = { schema: 'resight.database-key/1', cipher: 'sqlcipher', wrapped: box.encryptString(key.toString('hex')).toString('base64') };
       writeDurably(file, JSON.stringify(body));
