@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ImageInfo } from '../../preload/api';
+import { pngInfo } from '../testing/fixtures';
 import { exportCases } from '../export/bundle';
 import type { SecretBox } from '../pacs/credentials';
 import { fakeKeychain as keychain } from '../testing/keychain';
@@ -17,21 +17,7 @@ import { Store } from './repositories';
 
 const NOTE = 'left apical pneumothorax, call Dr Quimby 7731';
 
-const info: ImageInfo = {
-  imageId: 'c'.repeat(64),
-  format: 'png',
-  fileName: 'x.png',
-  width: 4,
-  height: 4,
-  frames: 1,
-  samplesPerPixel: 1,
-  bitsStored: 8,
-  pixelDataType: 'uint8',
-  photometric: 'MONOCHROME2',
-  rescaleSlope: 1,
-  rescaleIntercept: 0,
-  windows: [{ center: 128, width: 256 }],
-};
+const info = pngInfo('c');
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'resight-enc-'));
 
@@ -56,6 +42,14 @@ async function populated(box: SecretBox | undefined): Promise<{ file: string; st
   store.saveFeedback({ imageId: info.imageId, resultId: null, labelId: 'opacity', verdict: 'disagree', note: NOTE }, 'dr-a');
   store.setSetting('app', { provider: 'cpu' }, 'dr-a');
   return { file, store, encryption: new DatabaseEncryption(file, keys, opened.key) };
+}
+
+/** A populated database encrypted and closed, with its file's and its key file's bytes. */
+async function encryptedOnDisk(box: SecretBox): Promise<{ file: string; bytes: Buffer; keyFile: Buffer }> {
+  const { file, store, encryption } = await populated(box);
+  encryption.set(store.db, true, 'it-admin');
+  store.close();
+  return { file, bytes: readFileSync(file), keyFile: readFileSync(keyFileFor(file)) };
 }
 
 describe('database encryption at rest', () => {
@@ -94,11 +88,7 @@ describe('database encryption at rest', () => {
 
   it('refuses an encrypted database without its key and leaves the file byte for byte as it was', async () => {
     const box = keychain();
-    const { file, store, encryption } = await populated(box);
-    encryption.set(store.db, true, 'it-admin');
-    store.close();
-    const bytes = readFileSync(file);
-    const keyFile = readFileSync(keyFileFor(file));
+    const { file, bytes, keyFile } = await encryptedOnDisk(box);
 
     // Browser mode and the CLI (no SecretBox), Linux's basic_text, a plain open, a lost key file.
     await expect(openAtRest(file, wrappedKeyFile(file, undefined))).rejects.toMatchObject({ code: 'DATABASE_ENCRYPTED' });
@@ -117,11 +107,7 @@ describe('database encryption at rest', () => {
 
   it('says so when the key file cannot be unwrapped, is damaged, or belongs to another database', async () => {
     const box = keychain();
-    const { file, store, encryption } = await populated(box);
-    encryption.set(store.db, true, 'it-admin');
-    store.close();
-    const bytes = readFileSync(file);
-    const keyFile = readFileSync(keyFileFor(file));
+    const { file, bytes, keyFile } = await encryptedOnDisk(box);
 
     // Another account's or computer's keychain.
     await expect(openAtRest(file, wrappedKeyFile(file, keychain()))).rejects.toMatchObject({ code: 'DATABASE_KEY_INVALID' });

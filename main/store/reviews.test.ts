@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CamMap, Finding, ImageInfo } from '../../preload/api';
+import { pngInfo } from '../testing/fixtures';
 import { auditCount } from './audit';
 import { MIGRATIONS, openDatabase, SCHEMA_VERSION } from './database';
 import { Store } from './repositories';
@@ -15,21 +16,7 @@ import { ReviewStore } from './reviews';
 const LABELS = ['opacity', 'nodule', 'effusion'];
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'resight-reviews-'));
 
-const image = (ch: string, width = 200, height = 100): ImageInfo => ({
-  imageId: ch.repeat(64),
-  format: 'png',
-  fileName: `${ch}.png`,
-  width,
-  height,
-  frames: 1,
-  samplesPerPixel: 1,
-  bitsStored: 8,
-  pixelDataType: 'uint8',
-  photometric: 'MONOCHROME2',
-  rescaleSlope: 1,
-  rescaleIntercept: 0,
-  windows: [{ center: 128, width: 256 }],
-});
+const image = (ch: string, width = 200, height = 100): ImageInfo => pngInfo(ch, width, height);
 
 const finding = (labelId: string, positive: boolean): Finding => ({ labelId, name: labelId, probability: positive ? 0.9 : 0.1, logit: 0, threshold: 0.5, positive });
 

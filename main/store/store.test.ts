@@ -5,26 +5,12 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ImageInfo } from '../../preload/api';
+import { pngInfo } from '../testing/fixtures';
 import { auditCount } from './audit';
 import { openDatabase, SCHEMA_VERSION } from './database';
 import { Store } from './repositories';
 
-const info: ImageInfo = {
-  imageId: 'a'.repeat(64),
-  format: 'png',
-  fileName: 'x.png',
-  width: 4,
-  height: 4,
-  frames: 1,
-  samplesPerPixel: 1,
-  bitsStored: 8,
-  pixelDataType: 'uint8',
-  photometric: 'MONOCHROME2',
-  rescaleSlope: 1,
-  rescaleIntercept: 0,
-  windows: [{ center: 128, width: 256 }],
-};
+const info = pngInfo('a');
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'resight-store-'));
 
