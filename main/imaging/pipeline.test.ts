@@ -9,7 +9,7 @@ import { renderDisplay } from './export';
 import { decodeDicom } from './image';
 import { loadImage } from './load';
 import { makeSources } from './testdata/fixtures';
-import { displayIntensities, voiLinear, voiLinearExact, voiSigmoid } from './voi';
+import { displayIntensities, displayTable, displayValue, voiLinear, voiLinearExact, voiSigmoid } from './voi';
 
 let src: ReturnType<typeof makeSources>;
 beforeAll(() => {
@@ -55,6 +55,22 @@ describe('display intensities for the model', () => {
     const inverse = await loadImage(src.file('inverse'));
     const plain = { ...inverse.info, presentationLutShape: undefined };
     expect(displayIntensities(inverse.frame(0), inverse.info)[0]! + displayIntensities(inverse.frame(0), plain)[0]!).toBeCloseTo(1, 6);
+  });
+});
+
+describe('display tables', () => {
+  it('hold exactly the value the pipeline gives each stored value, on the inline linear path and the general one', () => {
+    const frame = new Int16Array(300_000).map((_, i) => ((i * 7919) % 8192) - 4096);
+    const base = { slope: 0.5, intercept: -100, window: { center: 40, width: 400 }, invert: false };
+    for (const p of [
+      { ...base, voiLutFunction: 'LINEAR' as const },
+      { ...base, voiLutFunction: 'LINEAR' as const, invert: true },
+      { ...base, voiLutFunction: 'SIGMOID' as const },
+      { ...base, voiLutFunction: 'LINEAR_EXACT' as const },
+    ]) {
+      const t = displayTable(frame, p)!;
+      for (let v = -4096; v < 4096; v += 7) expect(t.table[v - t.min], `${p.voiLutFunction} ${v}`).toBe(Math.fround(displayValue(v, p)));
+    }
   });
 });
 
