@@ -1,5 +1,5 @@
 // Runs as `node dist/bench/imaging.cjs` (after `node scripts/build.mjs main`). Decode time of a
-// 2,500 × 3,000 16-bit radiograph in each encoding: Resight in-process and through the worker
+// 2,500 × 3,000 12-bit radiograph in each encoding: Resight in-process and through the worker
 // pool, the bare codec call on the same bytes, dcmtk / GDCM command-line decodes of the same file,
 // the time to the first displayable frame, and the time to the model's input (224 × 224) with the
 // reduced decode against the full one. Then batch throughput over many J2K radiographs, reduced
@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeHTJ2K, decodeJ2K, decodeJpegLossless, decodeJpegLS, decodeRle } from '../main/imaging/codecs';
+import { decodeHTJ2K, decodeJ2K, decodeJpegBaseline, decodeJpegLossless, decodeJpegLS, decodeRle } from '../main/imaging/codecs';
 import { parseDicomFile } from '../main/imaging/dicom';
 import { decodeDicom } from '../main/imaging/image';
 import { loadFrameForSize, loadImage, reducedFrameCache } from '../main/imaging/load';
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   execFileSync('/usr/bin/python3', [fixturesScript, 'big', f('big'), String(ROWS), String(COLUMNS)]);
   execFileSync('dcmcrle', [f('big'), f('rle')]);
   execFileSync('dcmcjpeg', ['+e1', f('big'), f('jpeg-lossless')]);
+  execFileSync('dcmcjpeg', ['+ee', f('big'), f('jpeg-extended')]);
   execFileSync('dcmcjpls', [f('big'), f('jpegls')]);
   execFileSync('gdcmconv', ['--j2k', f('big'), f('j2k')]);
   execFileSync('gdcmconv', ['--j2k', '--lossy', '-r', '10', f('big'), f('j2k-lossy')]);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     { name: 'Explicit VR Little Endian', file: f('big'), tools: [] },
     { name: 'RLE Lossless', file: f('rle'), bare: (b) => decodeRle(b, COLUMNS, ROWS, 1, 2), tools: [['dcmdrle', []], gdcm] },
     { name: 'JPEG Lossless SV1', file: f('jpeg-lossless'), bare: (b) => decodeJpegLossless(b, 2), tools: [['dcmdjpeg', []], gdcm] },
+    { name: 'JPEG Extended 12-bit (lossy)', file: f('jpeg-extended'), bare: (b) => decodeJpegBaseline(b), tools: [['dcmdjpeg', []], gdcm] },
     { name: 'JPEG-LS Lossless', file: f('jpegls'), bare: (b) => decodeJpegLS(b, false), tools: [['dcmdjpls', []], gdcm] },
     {
       name: 'JPEG 2000 Lossless',
