@@ -115,6 +115,29 @@ export interface DisplayTable {
   min: number;
 }
 
+/**
+ * Integer stored values whose display intensity is `scale × value + offset` over their type's whole
+ * range: a linear window no narrower than the data, as PNG and JPEG files get. Averaging commutes
+ * with that map, so the model's resize reads the stored values themselves, with no table.
+ */
+export interface AffineSource {
+  stored: Exclude<StoredArray, Float32Array>;
+  scale: number;
+  offset: number;
+}
+
+/** The frame's display as an affine map of its stored values, when it is one everywhere. */
+export function affineSource(frame: StoredArray, p: DisplayPipeline): AffineSource | undefined {
+  if (frame instanceof Float32Array || p.modalityLut || p.voiLut || p.voiLutFunction !== 'LINEAR' || p.window.width <= 1) return undefined;
+  const [lo, hi] = tableRange(frame);
+  // y = (v × slope + intercept − (center − ½)) / (width − 1) + ½, inverted for MONOCHROME1 / INVERSE.
+  const a = p.slope / (p.window.width - 1);
+  const b = (p.intercept - (p.window.center - 0.5)) / (p.window.width - 1) + 0.5;
+  const inRange = (v: number): boolean => a * v + b >= 0 && a * v + b <= 1;
+  if (!inRange(lo) || !inRange(hi)) return undefined;
+  return p.invert ? { stored: frame, scale: -a, offset: 1 - b } : { stored: frame, scale: a, offset: b };
+}
+
 /** The frame's table, or undefined for float data or a value range too wide to tabulate. */
 export function displayTable(frame: StoredArray, p: DisplayPipeline): DisplayTable | undefined {
   if (frame instanceof Float32Array) return undefined;
@@ -193,13 +216,13 @@ export function displayIntensities(frame: StoredArray, info: ImageInfo, window?:
 }
 
 /**
- * What the model's resize reads: for integer grey frames the stored values and their table, so the
- * intensities are looked up while averaging instead of first filling a full-size float copy.
+ * What the model's resize reads: for integer grey frames the stored values, under an affine map or
+ * through their table, so intensities come while averaging instead of from a full-size float copy.
  */
-export function displaySource(frame: StoredArray, info: ImageInfo, header: DicomHeader | undefined = headers.get(info)): Float32Array | DisplayTable {
+export function displaySource(frame: StoredArray, info: ImageInfo, header: DicomHeader | undefined = headers.get(info)): Float32Array | DisplayTable | AffineSource {
   if (info.samplesPerPixel === 3) return displayIntensities(frame, info, undefined, header);
   const p = pipelineFor(info, header);
-  return displayTable(frame, p) ?? displayGrey(frame, p);
+  return affineSource(frame, p) ?? displayTable(frame, p) ?? displayGrey(frame, p);
 }
 
 /** Display intensities of a reduced frame: its own pixel count, the whole image's display pipeline. */
@@ -208,7 +231,7 @@ export function reducedIntensities(f: ReducedFrame): Float32Array {
 }
 
 /** displaySource for a reduced frame. */
-export function reducedSource(f: ReducedFrame): Float32Array | DisplayTable {
+export function reducedSource(f: ReducedFrame): Float32Array | DisplayTable | AffineSource {
   return displaySource(f.pixels, { ...f.info, width: f.width, height: f.height }, f.dicom ?? headers.get(f.info));
 }
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadImage } from '../imaging/load';
-import { displaySource } from '../imaging/voi';
+import { displayIntensities, displaySource } from '../imaging/voi';
 import { modelsDir, repoRoot } from '../testing/fixtures';
 import { camFromFeatures } from './cam/methods';
 import { inputGeometry } from './geometry';
@@ -100,6 +100,26 @@ describe('preprocess and postprocess', () => {
       const viaFloats = resizeArea(floats, w, h, dw, dh);
       expect(viaTable).toEqual(viaFloats);
     }
+  });
+
+  it('reads a PNG\'s stored values under its affine display map as it reads the intensities they map to', async () => {
+    for (const name of ['cxr-cardiomegaly-16bit.png', 'cxr-normal-8bit.png']) {
+      const image = await loadImage(path.join(repoRoot, 'assets', 'samples', name));
+      const source = displaySource(image.frame(0), image.info);
+      expect('scale' in source, name).toBe(true);
+      const floats = displayIntensities(image.frame(0), image.info);
+      const { width, height } = image.info;
+      for (const [dw, dh] of [[224, 224], [100, 300], [width * 2, height]] as const) {
+        const viaMap = resizeArea(source, width, height, dw, dh);
+        const viaFloats = resizeArea(floats, width, height, dw, dh);
+        let worst = 0;
+        for (let i = 0; i < viaMap.length; i++) worst = Math.max(worst, Math.abs(viaMap[i]! - viaFloats[i]!));
+        expect(worst, `${name} → ${dw} × ${dh}`).toBeLessThan(1e-6);
+      }
+    }
+    // A window narrower than the data clips, which no affine map does: that goes through a table.
+    const dx = await loadImage(path.join(repoRoot, 'assets', 'samples', 'cxr-opacity-dx.dcm'));
+    expect('table' in displaySource(dx.frame(0), dx.info)).toBe(true);
   });
 
   it('applies sigmoid per label with card thresholds and sorts; softmax for multiclass', () => {

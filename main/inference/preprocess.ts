@@ -1,104 +1,26 @@
 // Runs in main, the host, the CLI and tests. Display intensities → the model's input tensor, as
 // the card says: stretch or letterbox with area averaging, replicate channels, normalise.
-import type { DisplayTable } from '../imaging/voi';
+import type { AffineSource, DisplayTable } from '../imaging/voi';
 import type { ModelCard } from './card';
 import { inputGeometry, type InputGeometry } from './geometry';
 
+/** What the resize reads: intensities, stored values through a display table, or stored values under an affine map. */
+export type ResizeSource = Float32Array | DisplayTable | AffineSource;
+
 /**
- * Resizes a grey float image. Downscaling averages the source area each output pixel covers
+ * Resizes a grey image. Downscaling averages the source area each output pixel covers
  * (anti-aliased, so noise does not alias into the model input); upscaling is bilinear.
  */
-export function resizeArea(source: Float32Array | DisplayTable, sw: number, sh: number, dw: number, dh: number): Float32Array {
-  const out = new Float32Array(dw * dh);
+export function resizeArea(source: ResizeSource, sw: number, sh: number, dw: number, dh: number): Float32Array {
   const sx = sw / dw;
   const sy = sh / dh;
-  if (sx <= 1 && sy <= 1) {
-    const src = source instanceof Float32Array ? source : lookUp(source);
-    for (let y = 0; y < dh; y++) {
-      const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) * sy - 0.5));
-      const y0 = Math.floor(fy);
-      const y1 = Math.min(sh - 1, y0 + 1);
-      const wy = fy - y0;
-      for (let x = 0; x < dw; x++) {
-        const fx = Math.min(sw - 1, Math.max(0, (x + 0.5) * sx - 0.5));
-        const x0 = Math.floor(fx);
-        const x1 = Math.min(sw - 1, x0 + 1);
-        const wx = fx - x0;
-        const top = src[y0 * sw + x0]! * (1 - wx) + src[y0 * sw + x1]! * wx;
-        const bottom = src[y1 * sw + x0]! * (1 - wx) + src[y1 * sw + x1]! * wx;
-        out[y * dw + x] = top * (1 - wy) + bottom * wy;
-      }
-    }
-    return out;
-  }
+  if (sx <= 1 && sy <= 1) return bilinear(source instanceof Float32Array ? source : lookUp(source), sw, sh, dw, dh);
   // Separable box filter with fractional edge weights: along rows first, then down columns, both
   // walking memory in order (a column-major walk over a radiograph thrashes the cache).
   const cols = spans(sw, dw);
-  const tmp = new Float32Array(dw * sh);
-  // The loop is written twice so the per-pixel read stays monomorphic: floats, or a table lookup.
-  if (source instanceof Float32Array) {
-    const src = source;
-    for (let y = 0; y < sh; y++) {
-      const row = y * sw;
-      const dst = y * dw;
-      for (let x = 0; x < dw; x++) {
-        const i0 = cols.start[x]!;
-        const i1 = cols.end[x]!;
-        let acc = src[row + i0]! * cols.first[x]!;
-        for (let i = i0 + 1; i < i1 - 1; i++) acc += src[row + i]!;
-        if (i1 - 1 > i0) acc += src[row + i1 - 1]! * cols.last[x]!;
-        tmp[dst + x] = acc / sx;
-      }
-    }
-  } else {
-    // Integer grey frames, the common case: four rows at a time, so each output column's span and
-    // weights are read once per four rows (about twice as fast as one row at a time).
-    const { stored, table, min } = source;
-    const { start, end, first, last } = cols;
-    let y = 0;
-    for (; y + 3 < sh; y += 4) {
-      const row = y * sw;
-      const dst = y * dw;
-      for (let x = 0; x < dw; x++) {
-        const i0 = row + start[x]!;
-        const i1 = row + end[x]! - 1;
-        const f = first[x]!;
-        let a = table[stored[i0]! - min]! * f;
-        let b = table[stored[i0 + sw]! - min]! * f;
-        let c = table[stored[i0 + 2 * sw]! - min]! * f;
-        let d = table[stored[i0 + 3 * sw]! - min]! * f;
-        for (let i = i0 + 1; i < i1; i++) {
-          a += table[stored[i]! - min]!;
-          b += table[stored[i + sw]! - min]!;
-          c += table[stored[i + 2 * sw]! - min]!;
-          d += table[stored[i + 3 * sw]! - min]!;
-        }
-        if (i1 > i0) {
-          const l = last[x]!;
-          a += table[stored[i1]! - min]! * l;
-          b += table[stored[i1 + sw]! - min]! * l;
-          c += table[stored[i1 + 2 * sw]! - min]! * l;
-          d += table[stored[i1 + 3 * sw]! - min]! * l;
-        }
-        tmp[dst + x] = a / sx;
-        tmp[dst + dw + x] = b / sx;
-        tmp[dst + 2 * dw + x] = c / sx;
-        tmp[dst + 3 * dw + x] = d / sx;
-      }
-    }
-    for (; y < sh; y++) {
-      const row = y * sw;
-      const dst = y * dw;
-      for (let x = 0; x < dw; x++) {
-        const i0 = row + start[x]!;
-        const i1 = row + end[x]! - 1;
-        let acc = table[stored[i0]! - min]! * first[x]!;
-        for (let i = i0 + 1; i < i1; i++) acc += table[stored[i]! - min]!;
-        if (i1 > i0) acc += table[stored[i1]! - min]! * last[x]!;
-        tmp[dst + x] = acc / sx;
-      }
-    }
-  }
+  const affine = !(source instanceof Float32Array) && !('table' in source) ? source : undefined;
+  const tmp = source instanceof Float32Array ? rowsDirect(source, sw, sh, dw, cols) : 'table' in source ? rowsThroughTable(source, sw, sh, dw, cols) : rowsDirect(source.stored, sw, sh, dw, cols);
+  const out = new Float32Array(dw * dh);
   const rows = spans(sh, dh);
   for (let y = 0; y < dh; y++) {
     const o = y * dw;
@@ -110,12 +32,144 @@ export function resizeArea(source: Float32Array | DisplayTable, sw: number, sh: 
       for (let x = 0; x < dw; x++) out[o + x] = out[o + x]! + tmp[t + x]! * w;
     }
   }
+  if (affine) for (let i = 0; i < out.length; i++) out[i] = out[i]! * affine.scale + affine.offset;
   return out;
 }
 
-function lookUp({ stored, table, min }: DisplayTable): Float32Array {
+function bilinear(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+  const out = new Float32Array(dw * dh);
+  const sx = sw / dw;
+  const sy = sh / dh;
+  for (let y = 0; y < dh; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(sh - 1, y0 + 1);
+    const wy = fy - y0;
+    for (let x = 0; x < dw; x++) {
+      const fx = Math.min(sw - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(sw - 1, x0 + 1);
+      const wx = fx - x0;
+      const top = src[y0 * sw + x0]! * (1 - wx) + src[y0 * sw + x1]! * wx;
+      const bottom = src[y1 * sw + x0]! * (1 - wx) + src[y1 * sw + x1]! * wx;
+      out[y * dw + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return out;
+}
+
+type Spans = ReturnType<typeof spans>;
+
+/*
+ * The row pass, written twice so each per-pixel read stays monomorphic: the values themselves, or
+ * stored values through a table. Both read four rows at a time, so each output column's span and
+ * weights are loaded once per four rows (about twice as fast as one row at a time), and both add
+ * in the same order, so a table gives exactly what the intensities it maps to give.
+ */
+
+function rowsDirect(src: Float32Array | AffineSource['stored'], sw: number, sh: number, dw: number, { start, end, first, last }: Spans): Float32Array {
+  const tmp = new Float32Array(dw * sh);
+  const sx = sw / dw;
+  let y = 0;
+  for (; y + 3 < sh; y += 4) {
+    const row = y * sw;
+    const dst = y * dw;
+    for (let x = 0; x < dw; x++) {
+      const i0 = row + start[x]!;
+      const i1 = row + end[x]! - 1;
+      const f = first[x]!;
+      let a = src[i0]! * f;
+      let b = src[i0 + sw]! * f;
+      let c = src[i0 + 2 * sw]! * f;
+      let d = src[i0 + 3 * sw]! * f;
+      for (let i = i0 + 1; i < i1; i++) {
+        a += src[i]!;
+        b += src[i + sw]!;
+        c += src[i + 2 * sw]!;
+        d += src[i + 3 * sw]!;
+      }
+      if (i1 > i0) {
+        const l = last[x]!;
+        a += src[i1]! * l;
+        b += src[i1 + sw]! * l;
+        c += src[i1 + 2 * sw]! * l;
+        d += src[i1 + 3 * sw]! * l;
+      }
+      tmp[dst + x] = a / sx;
+      tmp[dst + dw + x] = b / sx;
+      tmp[dst + 2 * dw + x] = c / sx;
+      tmp[dst + 3 * dw + x] = d / sx;
+    }
+  }
+  for (; y < sh; y++) {
+    const row = y * sw;
+    const dst = y * dw;
+    for (let x = 0; x < dw; x++) {
+      const i0 = row + start[x]!;
+      const i1 = row + end[x]! - 1;
+      let acc = src[i0]! * first[x]!;
+      for (let i = i0 + 1; i < i1; i++) acc += src[i]!;
+      if (i1 > i0) acc += src[i1]! * last[x]!;
+      tmp[dst + x] = acc / sx;
+    }
+  }
+  return tmp;
+}
+
+function rowsThroughTable({ stored, table, min }: DisplayTable, sw: number, sh: number, dw: number, { start, end, first, last }: Spans): Float32Array {
+  const tmp = new Float32Array(dw * sh);
+  const sx = sw / dw;
+  let y = 0;
+  for (; y + 3 < sh; y += 4) {
+    const row = y * sw;
+    const dst = y * dw;
+    for (let x = 0; x < dw; x++) {
+      const i0 = row + start[x]!;
+      const i1 = row + end[x]! - 1;
+      const f = first[x]!;
+      let a = table[stored[i0]! - min]! * f;
+      let b = table[stored[i0 + sw]! - min]! * f;
+      let c = table[stored[i0 + 2 * sw]! - min]! * f;
+      let d = table[stored[i0 + 3 * sw]! - min]! * f;
+      for (let i = i0 + 1; i < i1; i++) {
+        a += table[stored[i]! - min]!;
+        b += table[stored[i + sw]! - min]!;
+        c += table[stored[i + 2 * sw]! - min]!;
+        d += table[stored[i + 3 * sw]! - min]!;
+      }
+      if (i1 > i0) {
+        const l = last[x]!;
+        a += table[stored[i1]! - min]! * l;
+        b += table[stored[i1 + sw]! - min]! * l;
+        c += table[stored[i1 + 2 * sw]! - min]! * l;
+        d += table[stored[i1 + 3 * sw]! - min]! * l;
+      }
+      tmp[dst + x] = a / sx;
+      tmp[dst + dw + x] = b / sx;
+      tmp[dst + 2 * dw + x] = c / sx;
+      tmp[dst + 3 * dw + x] = d / sx;
+    }
+  }
+  for (; y < sh; y++) {
+    const row = y * sw;
+    const dst = y * dw;
+    for (let x = 0; x < dw; x++) {
+      const i0 = row + start[x]!;
+      const i1 = row + end[x]! - 1;
+      let acc = table[stored[i0]! - min]! * first[x]!;
+      for (let i = i0 + 1; i < i1; i++) acc += table[stored[i]! - min]!;
+      if (i1 > i0) acc += table[stored[i1]! - min]! * last[x]!;
+      tmp[dst + x] = acc / sx;
+    }
+  }
+  return tmp;
+}
+
+function lookUp(source: DisplayTable | AffineSource): Float32Array {
+  const { stored } = source;
   const out = new Float32Array(stored.length);
-  for (let i = 0; i < stored.length; i++) out[i] = table[stored[i]! - min]!;
+  if ('table' in source) for (let i = 0; i < stored.length; i++) out[i] = source.table[stored[i]! - source.min]!;
+  else for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * source.scale + source.offset;
   return out;
 }
 
@@ -138,7 +192,7 @@ function spans(sn: number, dn: number): { start: Int32Array; end: Int32Array; fi
 }
 
 /** The image's grey intensities placed in the model's input frame (stretched or letterboxed), and where it sits. */
-export function placeIntensities(card: ModelCard, intensities: Float32Array | DisplayTable, width: number, height: number): { grey: Float32Array; geometry: InputGeometry } {
+export function placeIntensities(card: ModelCard, intensities: ResizeSource, width: number, height: number): { grey: Float32Array; geometry: InputGeometry } {
   const { width: w, height: h } = card.input;
   const geometry = inputGeometry(card.input.resize, width, height, w, h);
   if (card.input.resize === 'stretch') return { grey: resizeArea(intensities, width, height, w, h), geometry };
@@ -179,7 +233,7 @@ export function channelsFromGrey(grey: Float32Array, images: number, channels: n
 }
 
 /** One image's [channels, height, width] slice of the NCHW input tensor, and where the image sits in it. */
-export function preprocess(card: ModelCard, intensities: Float32Array | DisplayTable, width: number, height: number): { input: Float32Array<ArrayBuffer>; geometry: InputGeometry } {
+export function preprocess(card: ModelCard, intensities: ResizeSource, width: number, height: number): { input: Float32Array<ArrayBuffer>; geometry: InputGeometry } {
   const { grey, geometry } = placeIntensities(card, intensities, width, height);
   return { input: channelsFromGrey(grey, 1, card.input.channels, card.input.normalize), geometry };
 }
