@@ -104,6 +104,11 @@ test('settings: provider, threads and frame cache persist across a reload; model
     await expect(page.getByTestId('settings-frame-cache')).toHaveValue('');
     await expect(page.getByTestId('settings-threads')).toHaveValue('');
 
+    // Nor can it encrypt the database: the section says why and offers nothing to press.
+    await expect(page.getByTestId('encryption-state')).toContainText('not encrypted');
+    await expect(page.getByTestId('encryption-unavailable')).toBeVisible();
+    await expect(page.getByTestId('encryption-toggle')).toBeDisabled();
+
     // Browser mode has no keychain: a password is refused with the backend's own sentence.
     await page.getByTestId('server-add').click();
     await page.getByTestId('server-name').fill('Hospital PACS');
