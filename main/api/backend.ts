@@ -74,6 +74,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     { dir: opts.modelsDir, source: 'bundled' },
     { dir: userModelsDir, source: 'user' },
   ]);
+  // Nor for the model list, which checksums every model file: read once now, cached after.
+  void registry.list().catch(() => undefined);
   // Stored settings first; flags given at start-up (CLI, tests) win for this run.
   const settings: InferenceSettings = { provider: 'auto', threads: defaultThreads() };
   applySettings(loadSettings(store), settings, cache);

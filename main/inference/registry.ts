@@ -1,6 +1,5 @@
 // Runs in main, the server, the CLI and tests. Finds model cards in the models folders, checks
 // each against its ONNX file (sha256, classifier weights) and loads them on first use.
-import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -71,7 +70,8 @@ export async function loadModel(cardPath: string): Promise<LoadedModel> {
   if (bytes === 'missing') throw new ResightError('MODEL_NOT_FOUND', `The model file ${card.file} named by ${fileName} is missing.`);
   if (bytes === 'not-a-file') throw new ResightError('MODEL_FILE_INVALID', `The model file ${card.file} named by ${fileName} is not a regular file.`);
   if (bytes === 'too-large') throw new ResightError('MODEL_FILE_INVALID', `The model file ${card.file} is larger than ONNX allows (2 GB).`);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // WebCrypto hashes on the thread pool: a large model does not hold the caller's event loop.
+  const sha256 = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
   if (card.sha256 && card.sha256 !== sha256) {
     throw new ResightError('MODEL_FILE_INVALID', `The model file ${card.file} does not match the checksum in its card; it may be damaged or replaced.`);
   }

@@ -1,8 +1,8 @@
 // Runs in the renderer. The sample list, the open image and the frame shown (stored values), with
 // stack scrolling and cine. Opening an image resets the other stores so nothing from the previous
-// image lingers. Display is progressive: the frame decoded on opening, a frame the size the view
-// needs and the full one are asked for together; whichever comes first is shown, and each sharper
-// one replaces it in place.
+// image lingers. Display is progressive: the frame decoded on opening is drawn first, then a frame
+// the size the view needs and the full one are asked for together; each sharper one replaces the
+// one shown in place.
 // A series opened from the study browser is a stack of files: stepping past a file's last frame
 // opens the next file, keeping the window and the view.
 import { create } from 'zustand';
@@ -105,28 +105,60 @@ function firstArriving(frames: Promise<FrameData | null>[]): Promise<FrameData |
   });
 }
 
+interface Sharper {
+  later: Promise<FrameData | null>[];
+  full: Promise<FrameData>;
+}
+
 /**
- * The first frame worth drawing, and the sharper ones still to come. Asked for at once, smallest
- * first (a backend decoding in turn answers in that order): the frame the backend decoded on
- * opening (`ready`: it answers at once), the frame the view needs, and the full frame. Whichever
- * comes first is drawn; a backend that has the full frame at hand answers that first, and the
- * smaller ones are then dropped.
+ * The first frame worth drawing, and how to ask for the sharper ones. When the backend decoded a
+ * frame on opening (`ready`), that one is fetched alone (it answers at once) and the rest are asked
+ * for once it is drawn: decodes begun sooner would share the processor with that first draw.
+ * Otherwise the frame the view needs and the full frame are asked for together, the smaller first
+ * (a backend decoding in turn answers in that order); whichever comes first is drawn, and a backend
+ * that has the full frame at hand answers that first (the reduced one is then dropped).
  */
-async function firstFrame(info: ImageInfo, index: number, ready?: Size): Promise<{ first: FrameData; later: Promise<FrameData | null>[]; full: Promise<FrameData> }> {
+async function firstFrame(info: ImageInfo, index: number, ready?: Size): Promise<{ first: FrameData; sharper: () => Sharper }> {
   const aspect = info.spacing ? info.spacing.row / info.spacing.column : 1;
   const target = frameCache.has(`${info.imageId}|${index}`) ? null : previewTarget(info, viewSize, aspect);
   if (!target) {
     const full = fetchFull(info.imageId, index);
-    return { first: await full, later: [], full };
+    const first = await full;
+    return { first, sharper: () => ({ later: [], full }) };
   }
   // A reduced frame that fails is no error: the full one decides.
   const reduced = (size: Size): Promise<FrameData | null> => call('studies.getFrame', { imageId: info.imageId, frame: index, target: size }).catch(() => null);
-  const opened = ready && (ready.width !== target.width || ready.height !== target.height) ? [reduced(ready)] : [];
-  const forView = reduced(target);
-  const full = fetchFull(info.imageId, index);
-  const frames = [...opened, forView, full.catch(() => null)];
-  const first = (await firstArriving(frames)) ?? (await full);
-  return { first, later: isReducedFrame(info, first) ? frames : [], full };
+  const rest = (fullAfterView: boolean): Sharper => {
+    const forView = reduced(target);
+    // After a frame decoded on opening the backend holds no full frame, so the full request waits
+    // for the view's: sent together, the two can reach a one-thread decode pool in either order,
+    // and the full decode would hold up the view's frame for seconds.
+    const full = fullAfterView ? forView.then(() => fetchFull(info.imageId, index)) : fetchFull(info.imageId, index);
+    return { later: [forView, full.catch(() => null)], full };
+  };
+  const opened = ready && (ready.width !== target.width || ready.height !== target.height) ? await reduced(ready) : null;
+  if (opened) return { first: opened, sharper: () => rest(true) };
+  const started = rest(false);
+  const first = (await firstArriving(started.later)) ?? (await started.full);
+  return { first, sharper: () => (isReducedFrame(info, first) ? started : { later: [], full: started.full }) };
+}
+
+/**
+ * Asks for the open image's sharper frames, once (after its first draw, or sooner when zooming
+ * needs them); true when this call asked.
+ */
+let startSharper: () => boolean = () => false;
+
+/** Runs `fn` once the frame now being drawn is on screen (or soon, in a hidden window that draws none). */
+function afterNextDraw(fn: () => void): void {
+  let done = false;
+  const run = (): void => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  requestAnimationFrame(() => setTimeout(run, 0));
+  setTimeout(run, 100);
 }
 
 function stopCine(): void {
@@ -139,7 +171,7 @@ export const useStudy = create<StudyState>()((set, get) => {
    * Replaces a reduced frame with each sharper one as it comes, while the one it replaces is still
    * on screen; a failed full frame is reported only while a reduced frame stands in for it.
    */
-  const showSharper = (shown: FrameData, later: Promise<FrameData | null>[], full: Promise<FrameData>) => {
+  const showSharper = (shown: FrameData, { later, full }: Sharper) => {
     let current = shown;
     for (const next of later) {
       void next.then((frame) => {
@@ -170,7 +202,7 @@ export const useStudy = create<StudyState>()((set, get) => {
       if (seq !== openSeq) return;
       frameCache.clear();
       const index = opts.lastFrame ? info.frames - 1 : 0;
-      const { first, later, full } = await firstFrame(info, index, info.firstFrame);
+      const { first, sharper } = await firstFrame(info, index, info.firstFrame);
       if (seq !== openSeq) return;
       frameSeq++;
       useFindings.getState().reset(info.imageId);
@@ -180,7 +212,14 @@ export const useStudy = create<StudyState>()((set, get) => {
       viewport.resetFor(info);
       if (kept) useViewport.setState(kept);
       set({ info, frame: first, frameIndex: index, sampleName: source.kind === 'sample' ? source.name : null, stack: opts.stack });
-      showSharper(first, later, full);
+      let started = false;
+      startSharper = () => {
+        if (started || seq !== openSeq) return false;
+        started = true;
+        showSharper(first, sharper());
+        return true;
+      };
+      afterNextDraw(startSharper);
       void useFeedback.getState().load(info.imageId);
     } catch (err) {
       if (seq === openSeq) useSession.getState().reportError(err);
@@ -234,11 +273,11 @@ export const useStudy = create<StudyState>()((set, get) => {
       if (target === get().frameIndex && get().frame) return;
       const seq = ++frameSeq;
       try {
-        const { first, later, full } = await firstFrame(info, target);
+        const { first, sharper } = await firstFrame(info, target);
         // A later scroll wins; a frame of an image closed meanwhile is dropped.
         if (seq !== frameSeq || get().info?.imageId !== info.imageId) return;
         set({ frame: first, frameIndex: target });
-        showSharper(first, later, full);
+        showSharper(first, sharper());
       } catch (err) {
         stopCine();
         set({ cine: false });
@@ -263,6 +302,9 @@ export const useStudy = create<StudyState>()((set, get) => {
     ensureFullFrame: async () => {
       const { info, frame, frameIndex } = get();
       if (!info || !frame || !isReducedFrame(info, frame)) return;
+      // The view's own frame, if not yet asked for, comes first: drawn, it is checked again, and the
+      // full frame follows it anyway.
+      if (startSharper()) return;
       try {
         const full = await fetchFull(info.imageId, frameIndex);
         if (get().frame === frame) set({ frame: full });
