@@ -52,20 +52,26 @@ export function mapOntoImage(map: Float32Array, mapWidth: number, mapHeight: num
   const out = new Float32Array(outWidth * outHeight);
   for (let y = 0; y < outHeight; y++) {
     const imgY = ((y + 0.5) / outHeight) * g.imageHeight;
-    const fy = Math.min(mapHeight - 1, Math.max(0, ((imgY * g.scaleY + g.offsetY) / g.inputHeight) * mapHeight - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(mapHeight - 1, y0 + 1);
-    const wy = fy - y0;
+    const fy = ((imgY * g.scaleY + g.offsetY) / g.inputHeight) * mapHeight - 0.5;
     for (let x = 0; x < outWidth; x++) {
       const imgX = ((x + 0.5) / outWidth) * g.imageWidth;
-      const fx = Math.min(mapWidth - 1, Math.max(0, ((imgX * g.scaleX + g.offsetX) / g.inputWidth) * mapWidth - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(mapWidth - 1, x0 + 1);
-      const wx = fx - x0;
-      const top = map[y0 * mapWidth + x0]! * (1 - wx) + map[y0 * mapWidth + x1]! * wx;
-      const bottom = map[y1 * mapWidth + x0]! * (1 - wx) + map[y1 * mapWidth + x1]! * wx;
-      out[y * outWidth + x] = top * (1 - wy) + bottom * wy;
+      out[y * outWidth + x] = sampleBilinear(map, mapWidth, mapHeight, ((imgX * g.scaleX + g.offsetX) / g.inputWidth) * mapWidth - 0.5, fy);
     }
   }
   return out;
+}
+
+/** A w × h grid's value at (fx, fy) in cell-centre coordinates, bilinear, clamped at the edges. */
+export function sampleBilinear(grid: ArrayLike<number>, w: number, h: number, fx: number, fy: number): number {
+  const cx = Math.min(w - 1, Math.max(0, fx));
+  const cy = Math.min(h - 1, Math.max(0, fy));
+  const x0 = Math.floor(cx);
+  const y0 = Math.floor(cy);
+  const x1 = Math.min(w - 1, x0 + 1);
+  const y1 = Math.min(h - 1, y0 + 1);
+  const wx = cx - x0;
+  const wy = cy - y0;
+  const top = grid[y0 * w + x0]! * (1 - wx) + grid[y0 * w + x1]! * wx;
+  const bottom = grid[y1 * w + x0]! * (1 - wx) + grid[y1 * w + x1]! * wx;
+  return top * (1 - wy) + bottom * wy;
 }

@@ -2,7 +2,7 @@
 // the card says: stretch or letterbox with area averaging, replicate channels, normalise.
 import type { AffineSource, DisplayTable } from '../imaging/voi';
 import type { ModelCard } from './card';
-import { inputGeometry, type InputGeometry } from './geometry';
+import { inputGeometry, sampleBilinear, type InputGeometry } from './geometry';
 
 /** What the resize reads: intensities, stored values through a display table, or stored values under an affine map. */
 export type ResizeSource = Float32Array | DisplayTable | AffineSource;
@@ -40,21 +40,7 @@ function bilinear(src: Float32Array, sw: number, sh: number, dw: number, dh: num
   const out = new Float32Array(dw * dh);
   const sx = sw / dw;
   const sy = sh / dh;
-  for (let y = 0; y < dh; y++) {
-    const fy = Math.min(sh - 1, Math.max(0, (y + 0.5) * sy - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(sh - 1, y0 + 1);
-    const wy = fy - y0;
-    for (let x = 0; x < dw; x++) {
-      const fx = Math.min(sw - 1, Math.max(0, (x + 0.5) * sx - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(sw - 1, x0 + 1);
-      const wx = fx - x0;
-      const top = src[y0 * sw + x0]! * (1 - wx) + src[y0 * sw + x1]! * wx;
-      const bottom = src[y1 * sw + x0]! * (1 - wx) + src[y1 * sw + x1]! * wx;
-      out[y * dw + x] = top * (1 - wy) + bottom * wy;
-    }
-  }
+  for (let y = 0; y < dh; y++) for (let x = 0; x < dw; x++) out[y * dw + x] = sampleBilinear(src, sw, sh, (x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5);
   return out;
 }
 
