@@ -238,7 +238,14 @@ function storedValues(h: DicomHeader, bytes: Uint8Array, bytesPerSample: number,
     // Codec output is ours to change; native data is a view into the file, so it is copied.
     const out = fromCodec ? view(type, aligned, n) : makeArray(type, n);
     if (signed) for (let i = 0; i < n; i++) out[i] = (raw[i]! << shift) >> shift;
-    else for (let i = 0; i < n; i++) out[i] = raw[i]! & mask;
+    else if (size === 2 && out.byteOffset % 4 === 0) {
+      // Two 16-bit samples per 32-bit word: half the iterations over a radiograph's millions.
+      if (!fromCodec) out.set(raw);
+      const pairs = new Uint32Array(out.buffer, out.byteOffset, n >> 1);
+      const both = (mask | (mask << 16)) >>> 0;
+      for (let i = 0; i < pairs.length; i++) pairs[i] = pairs[i]! & both;
+      if (n & 1) out[n - 1] = raw[n - 1]! & mask;
+    } else for (let i = 0; i < n; i++) out[i] = raw[i]! & mask;
     return out;
   }
   const out = makeArray(type, n);
