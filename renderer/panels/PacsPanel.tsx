@@ -2,6 +2,7 @@
 // date, modality or accession, page through them, open one (WADO-RS into the local cache, with
 // progress and Cancel; its first image opens in the viewer), or tick several for a batch review.
 import { useEffect, type FormEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { PacsStudy } from '../../preload/api';
 import { useBatch } from '../state/batch';
 import { PAGE_SIZE, usePacs } from '../state/pacs';
@@ -35,7 +36,10 @@ export function ServerChooser({ testId, value, onChange }: { testId: string; val
 }
 
 function SearchForm() {
-  const { form, setForm, search, searching, serverId } = usePacs();
+  // Picked fields, not the whole store, which changes on every retrieval progress event.
+  const { form, setForm, search, searching, serverId } = usePacs(
+    useShallow((s) => ({ form: s.form, setForm: s.setForm, search: s.search, searching: s.searching, serverId: s.serverId })),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void search(0);
@@ -95,7 +99,10 @@ function StudyRow({ study }: { study: PacsStudy }) {
 }
 
 function Results() {
-  const { studies, offset, more, searched, searching, search } = usePacs();
+  // Picked fields: with the whole store, each keystroke in the form and each retrieval progress event re-rendered every row.
+  const { studies, offset, more, searched, searching, search } = usePacs(
+    useShallow((s) => ({ studies: s.studies, offset: s.offset, more: s.more, searched: s.searched, searching: s.searching, search: s.search })),
+  );
   if (!searched) return null;
   return (
     <div className="pacs-results">
@@ -165,7 +172,7 @@ function ReviewSelected() {
   const selected = usePacs((s) => s.selected);
   const serverId = usePacs((s) => s.serverId);
   const clear = usePacs((s) => s.clearSelected);
-  const { cam, setCam, start, starting } = useBatch();
+  const { cam, setCam, start, starting } = useBatch(useShallow((s) => ({ cam: s.cam, setCam: s.setCam, start: s.start, starting: s.starting })));
   if (selected.length === 0) return null;
   const go = async () => {
     if (!serverId) return;
