@@ -20,7 +20,6 @@ import { openDatabase, type DatabaseKey } from '../store/database';
 import { Store } from '../store/repositories';
 import type { ReviewItem } from './sources';
 
-
 export interface ReviewProgress {
   total: number;
   /** Completed, this run and earlier runs together. */
@@ -128,7 +127,7 @@ export async function runReview(items: ReviewItem[], opts: ReviewOptions): Promi
         `This output folder already holds results for ${previously.length} of these images. Add --resume to continue that review, or choose another output folder.`,
       );
     }
-    const todo = items.filter((i) => !done.has(i.key));
+    const remaining = items.filter((i) => !done.has(i.key));
     const bySource = new Map(items.map((i) => [i.file, i]));
     const failed: ReviewOutcome['failed'] = [];
     const progress: ReviewProgress = { total: items.length, done: previously.length, resumed: previously.length, failed: 0, etaSeconds: null };
@@ -136,7 +135,7 @@ export async function runReview(items: ReviewItem[], opts: ReviewOptions): Promi
     const started = performance.now();
     let finishedThisRun = 0;
     let paused = false;
-    const batches = analyseMany(opts.engine, opts.model, todo.map((i) => i.file), opts.settings, {
+    const batches = analyseMany(opts.engine, opts.model, remaining.map((i) => i.file), opts.settings, {
       batchSize: opts.batchSize,
       keepImages: true,
       keepInputs: opts.cam === 'occlusion',
