@@ -18,9 +18,14 @@ export type DatabaseKey = Buffer;
  * recover data without Resight. The key is given raw (x'…'), so no passphrase derivation runs.
  */
 export function applyKey(db: Db, key: DatabaseKey): void {
+  selectSqlcipher4(db);
+  db.pragma(`key = "x'${key.toString('hex')}'"`);
+}
+
+/** Selects the cipher format for the next `key` or `rekey` on this connection. */
+export function selectSqlcipher4(db: Db): void {
   db.pragma("cipher = 'sqlcipher'");
   db.pragma('legacy = 4');
-  db.pragma(`key = "x'${key.toString('hex')}'"`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ResightError, type DatabaseEncryptionState } from '../../preload/api';
 import type { SecretBox } from '../pacs/credentials';
 import { appendAudit } from './audit';
-import { applyKey, backupDatabase, openDatabase, type DatabaseKey, type Db } from './database';
+import { applyKey, backupDatabase, openDatabase, selectSqlcipher4, type DatabaseKey, type Db } from './database';
 import { now } from './repositories';
 
 const KEY_BYTES = 32;
@@ -180,10 +180,7 @@ function rekeyInPlace(db: Db, file: string, next: () => DatabaseKey | undefined,
     `Changing the database encryption could not be completed or checked. The database as it was is kept in ${path.basename(backup)} in the data folder; nothing was deleted.`,
   );
   try {
-    if (key) {
-      db.pragma("cipher = 'sqlcipher'");
-      db.pragma('legacy = 4');
-    }
+    if (key) selectSqlcipher4(db);
     db.pragma(key ? `rekey = "x'${key.toString('hex')}'"` : "rekey = ''");
   } catch {
     throw kept;
