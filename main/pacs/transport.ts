@@ -142,7 +142,6 @@ async function attempt(req: HttpRequest, options: TransportOptions): Promise<Htt
   }
 }
 
-/** Sends one request, retrying what may pass; throws a ResightError when it does not succeed. */
 /**
  * Follows redirects only within the server's own origin: a redirect elsewhere would carry the
  * request (and, for a basic or bearer PACS, its credentials) to a server nobody configured.
@@ -166,6 +165,7 @@ async function fetchFollowingSameOrigin(url: URL, init: RequestInit): Promise<Re
   throw new ResightError('PACS_HTTP_ERROR', `The PACS at ${where(url)} redirected too many times. Check the address.`);
 }
 
+/** Sends one request, retrying what may pass; throws a ResightError when it does not succeed. */
 export async function send(req: HttpRequest, options: TransportOptions): Promise<HttpResponse> {
   for (let n = 0; ; n++) {
     if (req.signal?.aborted) throw cancelled();
