@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ApiErrorShape, BatchSource, CamMethod, ResightError, type BatchJob } from '../../preload/api';
+import { BatchJob, BatchSource, ResightError } from '../../preload/api';
 import type { InferenceEngine } from '../inference/host/client';
 import type { ModelRegistry } from '../inference/registry';
 import type { InferenceSettings } from '../inference/service';
@@ -21,21 +21,8 @@ import type { EventHub } from './events';
 
 const KEY = 'batch.jobs';
 
-const StoredJob = z.object({
-  jobId: z.string(),
-  source: BatchSource,
-  cam: CamMethod,
-  model: z.object({ id: z.string(), version: z.string() }),
-  state: z.enum(['running', 'pausing', 'paused', 'finished', 'failed']),
-  total: z.number().int().nonnegative(),
-  done: z.number().int().nonnegative(),
-  resumed: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  outDir: z.string(),
-  bundle: z.string().nullable(),
-  error: ApiErrorShape.nullable(),
-  startedAt: z.string(),
-});
+/** The API's BatchJob as kept in settings: the whole source instead of its summary, and no ETA (it lives in memory). */
+const StoredJob = BatchJob.omit({ source: true, description: true, etaSeconds: true }).extend({ source: BatchSource });
 type StoredJob = z.infer<typeof StoredJob>;
 
 export interface BatchDeps {
