@@ -61,23 +61,13 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
   }
 
   const view = (stored: StoredJob): BatchJob => {
-    const j = { ...stored, ...live.get(stored.jobId)?.counts };
+    const { source, ...job } = { ...stored, ...live.get(stored.jobId)?.counts };
+    const studies = source.kind === 'pacs' ? source.studyInstanceUids.length : 0;
     return {
-    jobId: j.jobId,
-    state: j.state,
-    source: j.source.kind,
-    description: j.source.kind === 'folder' ? j.source.path : `${j.source.studyInstanceUids.length} PACS ${j.source.studyInstanceUids.length === 1 ? 'study' : 'studies'}`,
-    cam: j.cam,
-    model: j.model,
-    total: j.total,
-    done: j.done,
-    resumed: j.resumed,
-    failed: j.failed,
-    etaSeconds: j.state === 'running' ? (live.get(j.jobId)?.eta ?? null) : null,
-    outDir: j.outDir,
-    bundle: j.bundle,
-    error: j.error,
-    startedAt: j.startedAt,
+      ...job,
+      source: source.kind,
+      description: source.kind === 'folder' ? source.path : `${studies} PACS ${studies === 1 ? 'study' : 'studies'}`,
+      etaSeconds: job.state === 'running' ? (live.get(job.jobId)?.eta ?? null) : null,
     };
   };
   const find = (jobId: string): StoredJob => {
