@@ -8,7 +8,7 @@ import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
 import type { TargetSize } from '../imaging/codecs';
 import { decodesReduced } from '../imaging/decode';
 import { viewPreviewTarget } from '../imaging/reduce';
-import { reducedIntensities } from '../imaging/voi';
+import { reducedIntensities, toGrey8 } from '../imaging/voi';
 import { tagTree } from '../imaging/tags';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import type { Store } from '../store/repositories';
@@ -128,10 +128,7 @@ export function studiesHandlers(
     },
     'studies.thumbnail': async ({ path: filePath, size }) => {
       const reduced = await loadFrameForSize(absolute(filePath, 'image'), { width: size, height: size });
-      const intensities = reducedIntensities(reduced);
-      const data = new Uint8Array(intensities.length);
-      for (let i = 0; i < data.length; i++) data[i] = Math.round(intensities[i]! * 255);
-      return { meta: { width: reduced.width, height: reduced.height }, data };
+      return { meta: { width: reduced.width, height: reduced.height }, data: toGrey8(reducedIntensities(reduced)) };
     },
     'studies.getFrame': async ({ imageId, frame, target }) => {
       if (target) return reducedFrame(deps, imageId, frame, target);

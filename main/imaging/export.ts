@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { ResightError, type VoiWindow } from '../../preload/api';
 import { storedPhotometric, transferSyntaxName } from './decode';
 import type { LoadedImage, StoredArray } from './types';
-import { displayGrey, modalityValues, pipelineFor } from './voi';
+import { displayGrey, modalityValues, pipelineFor, toGrey8 } from './voi';
 
 export interface InfoRecord {
   format: 'dicom' | 'png' | 'jpeg';
@@ -121,10 +121,7 @@ export function renderDisplay(image: LoadedImage, frame: number, window?: VoiWin
   const { info } = image;
   const shown = image.frame(frame);
   if (info.samplesPerPixel === 3) return { pixels: Uint8Array.from(shown), channels: 3 };
-  const intensities = displayGrey(shown, pipelineFor(info, image.dicom, window ? { window } : {}));
-  const pixels = new Uint8Array(intensities.length);
-  for (let i = 0; i < intensities.length; i++) pixels[i] = Math.round(intensities[i]! * 255);
-  return { pixels, channels: 1 };
+  return { pixels: toGrey8(displayGrey(shown, pipelineFor(info, image.dicom, window ? { window } : {}))), channels: 1 };
 }
 
 export async function renderPng(image: LoadedImage, frame: number, window?: VoiWindow): Promise<Buffer> {

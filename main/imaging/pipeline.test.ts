@@ -59,7 +59,7 @@ describe('display intensities for the model', () => {
 });
 
 describe('display tables', () => {
-  it('hold exactly the value the pipeline gives each stored value, on the inline linear path and the general one', () => {
+  it('hold exactly the value the pipeline gives each stored value, for every VOI function and inversion', () => {
     const frame = new Int16Array(300_000).map((_, i) => ((i * 7919) % 8192) - 4096);
     const base = { slope: 0.5, intercept: -100, window: { center: 40, width: 400 }, invert: false };
     for (const p of [

@@ -144,19 +144,6 @@ export function displayTable(frame: StoredArray, p: DisplayPipeline): DisplayTab
   const [min, max] = tableRange(frame);
   if (!(max - min <= 1 << 20)) return undefined;
   const table = new Float32Array(max - min + 1);
-  const { slope, intercept, invert, window } = p;
-  if (!p.modalityLut && !p.voiLut && p.voiLutFunction === 'LINEAR' && window.width > 1) {
-    // The usual pipeline (rescale, a linear window) inline: the same arithmetic as voiLinear, so
-    // the same values, without a function call per entry (65,536 of them for 16-bit data).
-    const low = window.center - 0.5;
-    const span = window.width - 1;
-    for (let v = min; v <= max; v++) {
-      const y = (v * slope + intercept - low) / span + 0.5;
-      const c = y <= 0 ? 0 : y >= 1 ? 1 : y;
-      table[v - min] = invert ? 1 - c : c;
-    }
-    return { stored: frame, table, min };
-  }
   const display = displayFunction(p);
   for (let v = min; v <= max; v++) table[v - min] = display(v);
   return { stored: frame, table, min };
@@ -181,6 +168,13 @@ function tableRange(frame: Exclude<StoredArray, Float32Array>): [number, number]
     if (v > max) max = v;
   }
   return [min, max];
+}
+
+/** Display intensities in [0, 1] as 8-bit grey values, as PNGs and thumbnails show them. */
+export function toGrey8(intensities: Float32Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(intensities.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(intensities[i]! * 255);
+  return out;
 }
 
 /** Display intensities of a grey frame through a pipeline; integer data goes through a table. */
