@@ -83,10 +83,15 @@ export function runBatch(
   settings: InferenceSettings,
   priority: Priority = 'interactive',
 ): Promise<Analysis[]> {
-  const plane = model.card.input.height * model.card.input.width;
-  const grey = new Float32Array(plane * inputs.length);
-  inputs.forEach((x, i) => grey.set(x.grey, i * plane));
-  return runTensors(engine, model, grey, inputs.map((x) => x.geometry), settings, priority, model.card.input.normalize);
+  return runTensors(engine, model, stack(inputs.map((x) => x.grey)), inputs.map((x) => x.geometry), settings, priority, model.card.input.normalize);
+}
+
+/** Equal-sized arrays one after another: a batch for the engine. */
+function stack(parts: Float32Array[]): Float32Array<ArrayBuffer> {
+  const size = parts[0]?.length ?? 0;
+  const out = new Float32Array(size * parts.length);
+  parts.forEach((p, i) => out.set(p, i * size));
+  return out;
 }
 
 /**
@@ -161,11 +166,7 @@ export async function rawOcclusion(
   const result = await occlusionSensitivity(
     tensor,
     analysis.logits,
-    async (batch) => {
-      const data = new Float32Array(tensor.length * batch.length);
-      batch.forEach((b, i) => data.set(b, i * tensor.length));
-      return (await runTensors(engine, model, data, batch.map(() => input.geometry), settings, 'interactive')).map((a) => a.logits);
-    },
+    async (batch) => (await runTensors(engine, model, stack(batch), batch.map(() => input.geometry), settings, 'interactive')).map((a) => a.logits),
     { channels, height, width, ...occlusion },
   );
   return { map: result.maps[c]!, width: result.gridWidth, height: result.gridHeight };
