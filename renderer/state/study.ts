@@ -1,8 +1,8 @@
 // Runs in the renderer. The sample list, the open image and the frame shown (stored values), with
 // stack scrolling and cine. Opening an image resets the other stores so nothing from the previous
-// image lingers. Display is progressive: the frame decoded on opening is drawn first, then a frame
-// the size the view needs and the full one are asked for together; each sharper one replaces the
-// one shown in place.
+// image lingers. Display is progressive: the frame decoded on opening is drawn first, then the
+// frame the size the view needs, then the full one; each sharper one replaces the one shown in
+// place.
 // A series opened from the study browser is a stack of files: stepping past a file's last frame
 // opens the next file, keeping the window and the view.
 import { create } from 'zustand';
@@ -214,7 +214,8 @@ export const useStudy = create<StudyState>()((set, get) => {
       set({ info, frame: first, frameIndex: index, sampleName: source.kind === 'sample' ? source.name : null, stack: opts.stack });
       let started = false;
       startSharper = () => {
-        if (started || seq !== openSeq) return false;
+        // Only while that first frame is on screen: stepped away, the reader no longer needs it sharper.
+        if (started || seq !== openSeq || get().frame !== first) return false;
         started = true;
         showSharper(first, sharper());
         return true;
