@@ -285,7 +285,7 @@ export class DicomWebClient {
         continue;
       }
       try {
-        const outcome = await this.stowBatch(batch.map((b) => b.bytes), options.signal);
+        const outcome = await this.stowBatch(batch, options.signal);
         for (const b of batch) {
           const o = outcome.get(b.uid);
           results[b.index] =
@@ -303,9 +303,9 @@ export class DicomWebClient {
   }
 
   /** One STOW-RS request; maps each SOP Instance UID the server reports to 'stored' or a reason. */
-  private async stowBatch(files: Uint8Array[], signal: AbortSignal | undefined): Promise<Map<string, string>> {
+  private async stowBatch(files: { uid: string; bytes: Uint8Array }[], signal: AbortSignal | undefined): Promise<Map<string, string>> {
     const { contentType, body } = buildMultipart(
-      files.map((f) => ({ contentType: 'application/dicom', body: f })),
+      files.map((f) => ({ contentType: 'application/dicom', body: f.bytes })),
       'application/dicom',
     );
     // 400, 409 and 202 carry the per-instance report in their body (Orthanc answers 400 when any failed).
@@ -329,7 +329,7 @@ export class DicomWebClient {
     }
     if (!report) {
       if (res.status < 300) throw badJson('store request');
-      for (const f of files) outcome.set(sopInstanceUidOf(f)!, `the PACS refused the upload (HTTP ${res.status})`);
+      for (const f of files) outcome.set(f.uid, `the PACS refused the upload (HTTP ${res.status})`);
       return outcome;
     }
     const items = (tag: string): DicomJsonDataset[] => {
