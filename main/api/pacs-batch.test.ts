@@ -12,12 +12,12 @@ import { loadImage } from '../imaging/load';
 import { forkSpawner } from '../inference/host/fork';
 import type { SecretBox } from '../pacs/credentials';
 import { hostEntry, modelsDir, samplesDir } from '../testing/fixtures';
-import { orthancAvailable, orthancGet, startOrthanc, uploadToOrthanc, type OrthancServer } from '../testing/orthanc';
+import { orthancAvailable, orthancGet, type OrthancServer } from '../testing/orthanc';
+import { SAMPLE_DICOM, startSamplePacs } from '../testing/sample-pacs';
 import { createBackend, type Backend } from './backend';
 import { dispatch } from './dispatch';
 
 const ctx = { frontDoor: 'electron' as const, reader: 'dr-pacs' };
-const DICOM = ['cxr-cardiomegaly-effusion-cr.dcm', 'cxr-normal-cr.dcm', 'cxr-opacity-dx.dcm'];
 
 const testBox: SecretBox = {
   isEncryptionAvailable: () => true,
@@ -48,8 +48,7 @@ function until(b: Backend, jobId: string, state: BatchJob['state'], seen: BatchJ
 describe.skipIf(!orthancAvailable())('PACS calls against Orthanc', () => {
   let pacs: OrthancServer;
   beforeAll(async () => {
-    pacs = await startOrthanc();
-    await uploadToOrthanc(pacs, DICOM.map((n) => readFileSync(path.join(samplesDir, n))));
+    pacs = await startSamplePacs();
   }, 60_000);
   afterAll(async () => pacs?.stop());
 
@@ -71,7 +70,7 @@ describe.skipIf(!orthancAvailable())('PACS calls against Orthanc', () => {
       expect(JSON.stringify(b.store.getSetting('pacs.servers'))).not.toContain(pacs.password);
 
       const { studies } = await b.handlers['pacs.query']({ serverId: saved.id, limit: 50, offset: 0 }, ctx);
-      expect(studies.length).toBe(DICOM.length);
+      expect(studies.length).toBe(SAMPLE_DICOM.length);
       const cr = await b.handlers['pacs.query']({ serverId: saved.id, modality: 'CR', limit: 50, offset: 0 }, ctx);
       expect(cr.studies.every((s) => s.modalities.includes('CR'))).toBe(true);
       expect(cr.studies.length).toBeGreaterThan(0);
@@ -84,7 +83,7 @@ describe.skipIf(!orthancAvailable())('PACS calls against Orthanc', () => {
       expect(failed).toBe(0);
       expect(images.length).toBe(study.instances);
       expect(progress.at(-1)).toBe(images.length);
-      const local = await Promise.all(DICOM.map((n) => loadImage(path.join(samplesDir, n))));
+      const local = await Promise.all(SAMPLE_DICOM.map((n) => loadImage(path.join(samplesDir, n))));
       const same = local.find((l) => l.info.sopInstanceUid === images[0]!.sopInstanceUid)!;
       const frame = await b.handlers['studies.getFrame']({ imageId: images[0]!.imageId, frame: 0 }, ctx);
       expect(Buffer.from(frame.data).equals(Buffer.from(same.frame(0).buffer, same.frame(0).byteOffset, same.frame(0).byteLength))).toBe(true);
@@ -113,7 +112,7 @@ describe('batch review jobs', () => {
     folder = mkdtempSync(path.join(os.tmpdir(), 'resight-batch-api-'));
     for (let c = 0; c < 8; c++) {
       mkdirSync(path.join(folder, `part-${c}`));
-      for (const name of [...DICOM, 'cxr-effusion-8bit.png']) copyFileSync(path.join(samplesDir, name), path.join(folder, `part-${c}`, name));
+      for (const name of [...SAMPLE_DICOM, 'cxr-effusion-8bit.png']) copyFileSync(path.join(samplesDir, name), path.join(folder, `part-${c}`, name));
     }
   });
 

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database';
 import { runCli } from '../testing/cli';
 import { repoRoot, samplesDir } from '../testing/fixtures';
-import { orthancAvailable, startOrthanc, uploadToOrthanc, type OrthancServer } from '../testing/orthanc';
+import { orthancAvailable, type OrthancServer } from '../testing/orthanc';
+import { SAMPLE_DICOM, startSamplePacs } from '../testing/sample-pacs';
 
 const cli = path.join(repoRoot, 'dist', 'cli', 'resight.cjs');
-const DICOM = ['cxr-cardiomegaly-effusion-cr.dcm', 'cxr-normal-cr.dcm', 'cxr-opacity-dx.dcm'];
-const IMAGES = [...DICOM, 'cxr-effusion-8bit.png', 'cxr-nodule-16bit.png'];
+const IMAGES = [...SAMPLE_DICOM, 'cxr-effusion-8bit.png', 'cxr-nodule-16bit.png'];
 
 function folderOf(names: string[], copies = 1): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'resight-review-cli-'));
@@ -96,8 +96,7 @@ describe('resight review', () => {
 describe.skipIf(!orthancAvailable())('resight review --pacs (Orthanc)', () => {
   let pacs: OrthancServer;
   beforeAll(async () => {
-    pacs = await startOrthanc();
-    await uploadToOrthanc(pacs, DICOM.map((n) => readFileSync(path.join(samplesDir, n))));
+    pacs = await startSamplePacs();
   }, 60_000);
   afterAll(async () => pacs?.stop());
 
@@ -120,11 +119,11 @@ describe.skipIf(!orthancAvailable())('resight review --pacs (Orthanc)', () => {
     expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => l.startsWith('error') || l.startsWith('failed')) }).toEqual({ code: 0, stderr: [] });
     const fromPacs = rows(readFileSync(path.join(out, 'results.csv'), 'utf8'));
     expect(fromPacs[0]![0]).toBe('sop_instance_uid');
-    expect(fromPacs.length - 1).toBe(DICOM.length * 4);
+    expect(fromPacs.length - 1).toBe(SAMPLE_DICOM.length * 4);
     expect(fromPacs.slice(1).every((row) => /^[0-9.]+$/.test(row[0]!))).toBe(true);
 
     const local = mkdtempSync(path.join(os.tmpdir(), 'resight-review-local-'));
-    expect((await runCli('review', folderOf(DICOM), '--out', local, '--provider', 'cpu', '--threads', '1', '--no-bundle')).code).toBe(0);
+    expect((await runCli('review', folderOf(SAMPLE_DICOM), '--out', local, '--provider', 'cpu', '--threads', '1', '--no-bundle')).code).toBe(0);
     const fromDisk = rows(readFileSync(path.join(local, 'results.csv'), 'utf8'));
     // Same pixels, same model: per label, the same probabilities (the PACS may rewrite file headers,
     // so files are matched by what the model saw, not by their bytes).
