@@ -87,6 +87,8 @@ export function parseMultipart(contentTypeHeader: string, body: Uint8Array): Par
   const outerSyntax = transferSyntaxOf(outer);
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const delimiter = Buffer.from(`--${boundary}`);
+  const crlfDelimiter = Buffer.concat([Buffer.from('\r\n'), delimiter]);
+  const lfDelimiter = Buffer.concat([Buffer.from('\n'), delimiter]);
 
   let pos = buf.indexOf(delimiter);
   if (pos < 0) throw badResponse('the multipart body has no boundary');
@@ -101,8 +103,9 @@ export function parseMultipart(contentTypeHeader: string, body: Uint8Array): Par
     pos++;
     let headerEnd = buf.indexOf('\r\n\r\n', pos);
     let bodyStart = headerEnd + 4;
-    const lfOnly = buf.indexOf('\n\n', pos);
-    if (lfOnly >= 0 && (headerEnd < 0 || lfOnly < headerEnd)) {
+    // Only a blank LF line before the CRLF one matters; searching on would scan the part's body.
+    const lfOnly = headerEnd < 0 ? buf.indexOf('\n\n', pos) : buf.subarray(0, headerEnd).indexOf('\n\n', pos);
+    if (lfOnly >= 0) {
       headerEnd = lfOnly;
       bodyStart = lfOnly + 2;
     }
@@ -115,8 +118,8 @@ export function parseMultipart(contentTypeHeader: string, body: Uint8Array): Par
       if (headerEnd < 0) throw badResponse('the multipart body ends inside a part header');
       headers = parseHeaders(buf.subarray(pos, headerEnd).toString('latin1'));
     }
-    let bodyEnd = buf.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), bodyStart);
-    if (bodyEnd < 0) bodyEnd = buf.indexOf(Buffer.concat([Buffer.from('\n'), delimiter]), bodyStart);
+    let bodyEnd = buf.indexOf(crlfDelimiter, bodyStart);
+    if (bodyEnd < 0) bodyEnd = buf.indexOf(lfDelimiter, bodyStart);
     if (bodyEnd < 0) throw badResponse('the multipart body ends before its closing boundary');
     const partBody = buf.subarray(bodyStart, bodyEnd);
     const declared = headers['content-length'];
