@@ -49,7 +49,8 @@ export interface BatchRunner {
 
 export function batchJobs(deps: BatchDeps): BatchRunner {
   type Counts = Pick<StoredJob, 'total' | 'done' | 'resumed' | 'failed'>;
-  const live = new Map<string, { controller: AbortController; finished: Promise<void>; eta: number | null; counts?: Counts }>();
+  type Live = { controller: AbortController; finished: Promise<void>; eta: number | null; counts?: Counts };
+  const live = new Map<string, Live>();
   const load = (): StoredJob[] => {
     const r = z.array(StoredJob).safeParse(deps.store.getSetting(KEY));
     return r.success ? r.data : [];
@@ -96,7 +97,7 @@ export function batchJobs(deps: BatchDeps): BatchRunner {
 
   const run = (job: StoredJob): void => {
     const controller = new AbortController();
-    const entry: { controller: AbortController; eta: number | null; finished: Promise<void>; counts?: Counts } = { controller, eta: null, finished: Promise.resolve() };
+    const entry: Live = { controller, eta: null, finished: Promise.resolve() };
     live.set(job.jobId, entry);
     entry.finished = (async () => {
       try {
