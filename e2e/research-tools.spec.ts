@@ -269,7 +269,7 @@ async function stallingPacs(orthanc: OrthancServer): Promise<{ url: string; stop
 }
 
 test.describe('PACS browser against Orthanc', () => {
-  test.skip(!orthancAvailable(), 'Orthanc and its DICOMweb plugin are not installed');
+  test.skip(!orthancAvailable(), 'Orthanc and its DICOMweb plugin are not installed (apt-get install orthanc orthanc-dicomweb); CI runs these');
   let orthanc: OrthancServer;
   test.beforeAll(async () => {
     // Browser mode cannot keep credentials, so this Orthanc asks for none.
