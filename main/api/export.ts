@@ -1,7 +1,6 @@
 // Runs in main and the browser-mode server. The export call: the store's cases as a case-review
 // bundle, COCO JSON or DICOM SRs, de-identified unless asked otherwise. It never overwrites a file
 // and never changes the store.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError } from '../../preload/api';
 import { exportCases } from '../export/bundle';
@@ -21,11 +20,7 @@ export function exportHandlers(deps: ExportDeps): Pick<Handlers, 'export.run'> {
       if (!path.isAbsolute(outPath) || path.extname(outPath).toLowerCase() !== '.zip') {
         throw new ResightError('INVALID_ARGUMENT', 'Give the full path of the .zip file to write, e.g. /home/me/exports/review.zip.');
       }
-      const out = path.normalize(outPath);
-      if (await stat(out).then(() => true, () => false)) {
-        throw new ResightError('INVALID_ARGUMENT', 'A file with that name already exists. Choose another name; Resight never overwrites a file.');
-      }
-      const summary = await exportCases(deps.dbPath, out, { format, identified, allowBurnedIn, appRoot: deps.appRoot, dbKey: deps.dbKey() });
+      const summary = await exportCases(deps.dbPath, path.normalize(outPath), { format, identified, allowBurnedIn, appRoot: deps.appRoot, dbKey: deps.dbKey() });
       return { ...summary, format };
     },
   };

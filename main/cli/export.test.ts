@@ -49,13 +49,18 @@ describe('resight export', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([`exported 1 case → ${out}`]);
-    const files = unzipSync(new Uint8Array(readFileSync(out)));
+    const written = readFileSync(out);
+    const files = unzipSync(new Uint8Array(written));
     expect(Object.keys(files).sort()).toEqual(['cases.csv', 'images/case-0001.png', 'manifest.json', 'report.html']);
     const manifest = JSON.parse(Buffer.from(files['manifest.json']!).toString('utf8')) as { notice: string; models: Array<{ id: string; sha256: string }> };
     expect(manifest.models).toEqual([{ id: card.id, version: card.version, sha256: card.sha256, provider: 'cpu' }]);
     expect(manifest.notice).toContain(`${card.id} ${card.version}: `);
     // A 16-bit source stays 16-bit.
     expect(await sharp(files['images/case-0001.png']!).metadata()).toMatchObject({ depth: 'ushort', channels: 1 });
+    // Exporting to the same file again is refused, and the first export stays as written.
+    const again = await runCli('export', '--db', db, '--out', out);
+    expect([again.code, again.stderr.split(':')[0]]).toEqual([1, 'error INVALID_ARGUMENT']);
+    expect(readFileSync(out).equals(written)).toBe(true);
   });
 
   it('refuses a missing database without creating one, an empty one, and bad flags', async () => {

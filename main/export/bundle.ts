@@ -353,6 +353,9 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
   } catch {
     throw new ResightError('INVALID_ARGUMENT', 'The folder for the --out file does not exist. Create it first, or choose another place.');
   }
+  if (await stat(out).then(() => true, () => false)) {
+    throw new ResightError('INVALID_ARGUMENT', 'A file with that name already exists. Choose another name; Resight never overwrites a file.');
+  }
 
   const opened = await openReadOnly(path.resolve(dbPath), opts.dbKey);
   let stored: StoredCase[];

@@ -3,7 +3,7 @@
 // image and positive label, and the case-review bundle. An item counts as done only once its
 // result row is committed, and its CAM files are written before that row, so a run stopped at any
 // moment (pause, Ctrl+C, crash) resumes with exactly the items that are not complete.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
 import { exportCases, type ExportOptions } from '../export/bundle';
@@ -227,6 +227,9 @@ export interface ReviewBundle {
  */
 export async function reviewBundle(dbPath: string, out: string, imageIds: string[], options: Omit<ExportOptions, 'format' | 'imageIds'>): Promise<ReviewBundle> {
   const zip = path.join(out, 'case-review.zip');
+  // An export never overwrites a file; this bundle is remade from the whole store, so a resumed
+  // review's replaces the one an earlier run wrote.
+  await rm(zip, { force: true });
   try {
     const summary = await exportCases(dbPath, zip, { ...options, format: 'bundle', imageIds });
     return { path: zip, cases: summary.cases, excluded: summary.excluded.length };
