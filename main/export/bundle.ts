@@ -320,6 +320,8 @@ class ZipWriter {
 
 // ───────────── export ─────────────
 
+type CamOverlap = ReturnType<ReviewStore['camOverlap']>['cases'][number];
+
 interface Exported {
   manifestCase: ManifestCase;
   files: Array<{ name: string; bytes: Uint8Array; compress: boolean }>;
@@ -359,12 +361,12 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
 
   const opened = await openReadOnly(path.resolve(dbPath), opts.dbKey);
   let stored: StoredCase[];
-  let camOverlap: ReturnType<ReviewStore['camOverlap']>['cases'];
+  let camOverlap: Map<string, CamOverlap[]>;
   try {
     // One read transaction: a snapshot, consistent even while the app keeps saving reviews.
     ({ stored, camOverlap } = opened.store.db.transaction(() => {
       const cases = readCases(opened.store, opts.imageIds);
-      return { stored: cases, camOverlap: cases.some((c) => c.reviews.length) ? new ReviewStore(opened.store).camOverlap().cases : [] };
+      return { stored: cases, camOverlap: groupBy(cases.some((c) => c.reviews.length) ? new ReviewStore(opened.store).camOverlap().cases : [], (o) => o.imageId) };
     })());
   } finally {
     await opened.close();
@@ -390,7 +392,7 @@ export async function exportCases(dbPath: string, outZip: string, options: Expor
       const name = caseName(i);
       let done: Exported | null;
       try {
-        done = await exportCase(c, name, opts.format, deid, labels, camOverlap);
+        done = await exportCase(c, name, opts.format, deid, labels, camOverlap.get(c.imageId) ?? []);
       } catch (err) {
         // Only the code's meaning goes into the reason: a ResightError's sentence is written for this file, never its contents.
         excluded.push({ case: name, reason: exclusionReason(err) });
@@ -473,7 +475,7 @@ async function exportCase(
   format: 'bundle' | 'coco' | 'sr',
   deid: Deidentifier | null,
   labels: ReadonlyMap<string, string>,
-  camOverlap: ReturnType<ReviewStore['camOverlap']>['cases'],
+  camOverlap: readonly CamOverlap[],
 ): Promise<Exported | null> {
   if (format === 'sr' && (c.format !== 'dicom' || !c.result)) return null;
   let source: Uint8Array;
@@ -566,7 +568,7 @@ async function exportCase(
     reference: [...labels.keys()]
       .filter((id) => calls.has(id) || c.adjudications.some((a) => a.labelId === id))
       .map((labelId) => ({ labelId, ...referenceLabel(c.adjudications.find((a) => a.labelId === labelId)?.present, [...(calls.get(labelId)?.values() ?? [])]) })),
-    camOverlap: camOverlap.filter((o) => o.imageId === c.imageId).map(({ reader, labelId, regionKind, hit, iou }) => ({ reader, labelId, regionKind, hit, iou })),
+    camOverlap: camOverlap.map(({ reader, labelId, regionKind, hit, iou }) => ({ reader, labelId, regionKind, hit, iou })),
     warnings,
   };
   return { manifestCase, files, thumbnail: thumb };
