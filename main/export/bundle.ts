@@ -469,6 +469,15 @@ function exclusionReason(err: unknown): string {
   }
 }
 
+/** The DICOM file as stored: de-identification and the SR work on its bytes (PNG and JPEG cases only need their pixels). */
+async function dicomSource(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch {
+    throw new ResightError('FILE_NOT_FOUND', 'The image file is no longer where it was opened from.');
+  }
+}
+
 async function exportCase(
   c: StoredCase,
   name: string,
@@ -478,12 +487,6 @@ async function exportCase(
   camOverlap: readonly CamOverlap[],
 ): Promise<Exported | null> {
   if (format === 'sr' && (c.format !== 'dicom' || !c.result)) return null;
-  let source: Uint8Array;
-  try {
-    source = new Uint8Array(await readFile(c.path));
-  } catch {
-    throw new ResightError('FILE_NOT_FOUND', 'The image file is no longer where it was opened from.');
-  }
   const files: Exported['files'] = [];
   const overlays: ManifestCase['overlays'] = [];
   const warnings: string[] = [];
@@ -494,7 +497,7 @@ async function exportCase(
   if (format === 'sr') {
     const r = c.result!;
     const sr = writeFindingsSr({
-      source,
+      source: await dicomSource(c.path),
       model: { id: r.modelId, version: r.modelVersion, sha256: r.modelSha256, provider: r.providerUsed },
       findings: srFindings(c, r),
       observedAt: new Date(r.createdAt),
@@ -507,6 +510,7 @@ async function exportCase(
   } else {
     let dicomBytes: Uint8Array | undefined;
     if (c.format === 'dicom') {
+      const source = await dicomSource(c.path);
       const clean = deid ? deid.deidentify(source) : { bytes: source, warnings: [] };
       warnings.push(...clean.warnings);
       dicomBytes = clean.bytes;
