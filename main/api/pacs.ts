@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { PacsAuth as PacsAuthKind, ResightError, type ImageInfo, type PacsServer, type PacsStudy } from '../../preload/api';
+import { readerCall } from '../export/manifest';
 import { resultObjects } from '../export/result-objects';
 import { loadFrameForSize } from '../imaging/load';
 import { DicomWebClient } from '../pacs/client';
@@ -175,10 +176,9 @@ export function pacsHandlers(
       const objects = await resultObjects(deps.store, resultId, {
         overlays,
         reader: (labelId) => {
-          const call = review?.labels.find((l) => l.labelId === labelId);
-          if (!call) return undefined;
-          if (call.present === null) return call.verdict === 'uncertain' ? { name: ctx.reader, assessment: 'uncertain' } : undefined;
-          return { name: ctx.reader, assessment: call.present ? 'present' : 'absent' };
+          const label = review?.labels.find((l) => l.labelId === labelId);
+          const assessment = label && readerCall(label);
+          return assessment ? { name: ctx.reader, assessment } : undefined;
         },
       });
       const results = await client(target).store(objects.map((o) => o.bytes));

@@ -25,7 +25,7 @@ import { ReviewStore } from '../store/reviews';
 import { casesCsv } from './cases-csv';
 import { cocoDocument } from './coco';
 import { Deidentifier } from './deid';
-import { Manifest, MANIFEST_SCHEMA, type LabelAgreementStats, type LabelMetrics, type ManifestCase, type ReaderCall } from './manifest';
+import { Manifest, MANIFEST_SCHEMA, readerCall, type LabelAgreementStats, type LabelMetrics, type ManifestCase } from './manifest';
 import { auroc, referenceLabel, sensitivity, specificity } from './metrics';
 import { overlayPng } from './overlay-png';
 import { reportHtml } from './report-html';
@@ -191,8 +191,6 @@ function readCases(store: Store, imageIds: readonly string[] | undefined): Store
 
 // ───────────── derived figures ─────────────
 
-const callOf = (l: Review['labels'][number]): ReaderCall | null => (l.present === true ? 'present' : l.present === false ? 'absent' : l.verdict === 'uncertain' ? 'uncertain' : null);
-
 /** label → reader → call (present/absent only) for one case. */
 function readerCalls(c: StoredCase): Map<string, Map<string, boolean>> {
   const out = new Map<string, Map<string, boolean>>();
@@ -333,12 +331,12 @@ function srFindings(c: StoredCase, result: StoredResult): SrFinding[] {
     const adjudicated = c.adjudications.find((a) => a.labelId === f.labelId);
     const lastCall = c.reviews
       .map((r) => ({ reader: r.reader, savedAt: r.savedAt, call: r.labels.find((l) => l.labelId === f.labelId) }))
-      .filter((r) => r.call && callOf(r.call) !== null)
+      .filter((r) => r.call && readerCall(r.call) !== null)
       .sort((a, b) => b.savedAt.localeCompare(a.savedAt))[0];
     const reader = adjudicated
       ? { name: adjudicated.reader, assessment: adjudicated.present ? ('present' as const) : ('absent' as const) }
       : lastCall
-        ? { name: lastCall.reader, assessment: callOf(lastCall.call!)! }
+        ? { name: lastCall.reader, assessment: readerCall(lastCall.call!)! }
         : undefined;
     return { labelId: f.labelId, name: f.name, probability: f.probability, threshold: f.threshold, positive: f.positive, ...(reader ? { reader } : {}) };
   });
@@ -564,7 +562,7 @@ async function exportCase(
       signed: rv.signed,
       confidence: rv.confidence,
       timeSpentMs: rv.timeSpentMs,
-      labels: rv.labels.map((l) => ({ labelId: l.labelId, call: callOf(l), verdict: l.verdict })),
+      labels: rv.labels.map((l) => ({ labelId: l.labelId, call: readerCall(l), verdict: l.verdict })),
       regions: rv.regions,
       ...(identified ? { savedAt: rv.savedAt, note: rv.note } : {}),
     })),

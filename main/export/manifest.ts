@@ -2,7 +2,7 @@
 // the exporter validates before writing and a reader of the bundle can validate after unzipping.
 // A new field that old readers can ignore keeps "/1"; anything that changes a meaning bumps it.
 import { z } from 'zod';
-import { Region } from '../../preload/api';
+import { Region, type Review } from '../../preload/api';
 
 export const MANIFEST_SCHEMA = 'resight.case-review/1';
 
@@ -27,6 +27,10 @@ export type ManifestModel = z.infer<typeof ManifestModel>;
 
 export const ReaderCall = z.enum(['present', 'absent', 'uncertain']);
 export type ReaderCall = z.infer<typeof ReaderCall>;
+
+/** A reader's call on one label of a review; null where they made none. */
+export const readerCall = (l: Review['labels'][number]): ReaderCall | null =>
+  l.present === true ? 'present' : l.present === false ? 'absent' : l.verdict === 'uncertain' ? 'uncertain' : null;
 
 export const ReferenceSource = z.enum(['adjudicated', 'unanimous', 'majority']);
 export type ReferenceSource = z.infer<typeof ReferenceSource>;
