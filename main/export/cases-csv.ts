@@ -4,7 +4,7 @@
 import type { Manifest, ManifestCase } from './manifest';
 
 /** RFC 4180 quoting; a text cell that a spreadsheet would run as a formula gets a leading quote. */
-function cell(value: string | number | boolean | null | undefined): string {
+export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(Math.round(value * 1e6) / 1e6) : '';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
@@ -41,7 +41,7 @@ export function casesCsv(manifest: Manifest): string {
     'iou',
   ];
   const names = new Map(manifest.labels.map((l) => [l.id, l.name]));
-  const rows: string[][] = [header.map(cell)];
+  const rows: string[][] = [header.map(csvCell)];
   for (const c of manifest.cases) {
     for (const labelId of caseLabels(c, manifest.labels.map((l) => l.id))) {
       const f = c.result?.findings.find((x) => x.labelId === labelId);
@@ -66,7 +66,7 @@ export function casesCsv(manifest: Manifest): string {
           overlap.length || null,
           overlap.length ? overlap.filter((o) => o.hit).length / overlap.length : null,
           overlap.length ? overlap.reduce((s, o) => s + o.iou, 0) / overlap.length : null,
-        ].map(cell),
+        ].map(csvCell),
       );
     }
   }

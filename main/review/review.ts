@@ -7,6 +7,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
 import { exportCases, type ExportOptions } from '../export/bundle';
+import { csvCell } from '../export/cases-csv';
 import { reducedIntensities, displayIntensities } from '../imaging/voi';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import { analyseMany, type BatchDecode, type BatchItem } from '../inference/batch';
@@ -239,8 +240,6 @@ export async function reviewBundle(dbPath: string, out: string, imageIds: string
   }
 }
 
-const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-
 /**
  * results.csv, one row per image × label, from the store (so a resumed run lists earlier runs'
  * items too). The first column is the file (relative to the reviewed folder) or, for PACS items,
@@ -260,16 +259,16 @@ export async function resultsCsv(items: ReviewItem[], dbPath: string, model: Loa
         const png = f.positive ? path.join('cams', camFileName(result.imageId, f.labelId)) : '';
         lines.push(
           [
-            csvField(item.source),
-            csvField(f.labelId),
+            csvCell(item.source),
+            csvCell(f.labelId),
             f.probability.toFixed(6),
             f.positive ? '1' : '0',
             f.threshold.toFixed(6),
             result.imageId,
-            csvField(result.modelId),
-            csvField(result.modelVersion),
-            csvField(result.providerUsed),
-            csvField(png),
+            csvCell(result.modelId),
+            csvCell(result.modelVersion),
+            csvCell(result.providerUsed),
+            csvCell(png),
           ].join(','),
         );
       }
