@@ -20,7 +20,6 @@ export interface InferOptions {
   camDir?: string;
 }
 
-
 export async function inferFile(engine: InferenceEngine, model: LoadedModel, file: string, settings: InferenceSettings, opts: InferOptions) {
   const t0 = performance.now();
   const image = await loadImage(path.resolve(file));
