@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { ResightError } from '../../preload/api';
 import { loadModel, ModelRegistry, type LoadedModel } from '../inference/registry';
 
+/** --threads, wherever a command runs the model. */
+export const Threads = z.coerce.number().int().min(1).max(256);
+
 export const parseWith =
   <T>(schema: z.ZodType<T>, what: string) =>
   (value: string): T => {

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CamMethod, ExecutionProvider, ResightError } from '../../preload/api';
-import { chooseModel, fail, flag, parseWith } from './common';
+import { chooseModel, fail, flag, parseWith, Threads } from './common';
 import { registerDeidCommand } from './deid';
 import { registerExportCommand } from './export';
 import { inferFile } from './infer';
@@ -20,7 +20,6 @@ import { ModelRegistry } from '../inference/registry';
 import { runWebServer } from '../server/web';
 
 const Port = z.coerce.number().int().min(0).max(65535);
-const Threads = z.coerce.number().int().min(1).max(256);
 const FrameIndex = z.coerce.number().int().min(0).max(1_000_000);
 const Stage = z.enum(['stored', 'modality']);
 const WindowArg = z

@@ -15,9 +15,8 @@ import { credentialsFromCli } from '../pacs/credentials';
 import { pacsItems } from '../review/pacs-source';
 import { resultsCsv, reviewBundle, runReview, type ReviewProgress } from '../review/review';
 import { localItems, type ReviewItem } from '../review/sources';
-import { chooseModel, fail, parseWith } from './common';
+import { chooseModel, fail, parseWith, Threads } from './common';
 
-const Threads = z.coerce.number().int().min(1).max(256);
 const BatchSize = z.coerce.number().int().min(1).max(256);
 
 interface ReviewFlags {
