@@ -1,6 +1,7 @@
 // Runs anywhere (pure). Diagnostic accuracy of the model's calls against a reference standard:
 // AUROC from the probabilities, sensitivity and specificity from the thresholded calls. Each is
 // null where it is undefined (no positive or no negative reference cases), never a made-up 0.
+import type { ReferenceSource } from './manifest';
 
 export interface Scored {
   probability: number;
@@ -39,8 +40,6 @@ export function specificity(cases: readonly Scored[]): number | null {
   const trueNeg = cases.filter((c) => !c.truth);
   return trueNeg.length === 0 ? null : trueNeg.filter((c) => !c.positive).length / trueNeg.length;
 }
-
-export type ReferenceSource = 'adjudicated' | 'unanimous' | 'majority';
 
 /**
  * The reference standard for one case and label: the adjudicated label where one was recorded,
