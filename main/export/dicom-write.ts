@@ -142,7 +142,6 @@ export function daTm(at: Date): { date: string; time: string; dateTime: string }
   return { date, time, dateTime: `${date}${time}` };
 }
 
-
 /** Patient and General Study module attributes copied from a source image into a derived instance. */
 const PATIENT_STUDY: ReadonlyArray<[tag: string, vr: string, type2: boolean]> = [
   ['00100010', 'PN', true],

@@ -6,7 +6,6 @@ import type { CamMap } from '../../preload/api';
 import type { InputGeometry } from '../inference/geometry';
 import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
 
-
 /** The geometry that puts a stored CAM's grid over its extent in image pixels. */
 export function camGeometry(cam: CamMap, imageWidth: number, imageHeight: number): InputGeometry {
   const { x0, y0, x1, y1 } = cam.extent;
