@@ -12,6 +12,7 @@ import { loadImage } from '../imaging/load';
 import { forkSpawner } from '../inference/host/fork';
 import type { SecretBox } from '../pacs/credentials';
 import { hostEntry, modelsDir, samplesDir } from '../testing/fixtures';
+import { fakeKeychain } from '../testing/keychain';
 import { orthancAvailable, orthancGet, type OrthancServer } from '../testing/orthanc';
 import { SAMPLE_DICOM, startSamplePacs } from '../testing/sample-pacs';
 import { createBackend, type Backend } from './backend';
@@ -19,11 +20,7 @@ import { dispatch } from './dispatch';
 
 const ctx = { frontDoor: 'electron' as const, reader: 'dr-pacs' };
 
-const testBox: SecretBox = {
-  isEncryptionAvailable: () => true,
-  encryptString: (s) => Buffer.from(Buffer.from(s, 'utf8').map((b) => b ^ 0x5a)),
-  decryptString: (b) => Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'),
-};
+const testBox = fakeKeychain();
 
 function backendAt(dataDir: string, secrets?: SecretBox): Promise<Backend> {
   return createBackend({ dataDir, modelsDir, samplesDir, frontDoor: 'electron', hostSpawner: forkSpawner(hostEntry), log: () => {}, inference: { provider: 'cpu', threads: 1 }, ...(secrets ? { secrets } : {}) });
