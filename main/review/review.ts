@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ResightError, type CamMap, type CamMethod } from '../../preload/api';
 import { exportCases, type ExportOptions } from '../export/bundle';
 import { csvCell } from '../export/cases-csv';
-import { reducedIntensities, displayIntensities } from '../imaging/voi';
+import { displayIntensities, reducedIntensities, toGrey8 } from '../imaging/voi';
 import type { LoadedImage, ReducedFrame } from '../imaging/types';
 import { analyseMany, type BatchDecode, type BatchItem } from '../inference/batch';
 import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
@@ -78,9 +78,7 @@ export async function writeAtomically(file: string, bytes: Uint8Array): Promise<
 
 function greyDisplay(image: LoadedImage | ReducedFrame): { grey: Uint8Array; width: number; height: number } {
   const reduced = 'pixels' in image;
-  const intensities = reduced ? reducedIntensities(image) : displayIntensities(image.frame(0), image.info);
-  const grey = new Uint8Array(intensities.length);
-  for (let i = 0; i < grey.length; i++) grey[i] = Math.round(intensities[i]! * 255);
+  const grey = toGrey8(reduced ? reducedIntensities(image) : displayIntensities(image.frame(0), image.info));
   return { grey, width: reduced ? image.width : image.info.width, height: reduced ? image.height : image.info.height };
 }
 
@@ -228,11 +226,13 @@ export interface ReviewBundle {
  */
 export async function reviewBundle(dbPath: string, out: string, imageIds: string[], options: Omit<ExportOptions, 'format' | 'imageIds'>): Promise<ReviewBundle> {
   const zip = path.join(out, 'case-review.zip');
-  // An export never overwrites a file; this bundle is remade from the whole store, so a resumed
-  // review's replaces the one an earlier run wrote.
-  await rm(zip, { force: true });
+  // An export never overwrites a file, but this bundle is remade from the whole store on every
+  // run: written under another name, it replaces an earlier run's only once it is complete.
+  const next = `${zip}.next`;
+  await rm(next, { force: true });
   try {
-    const summary = await exportCases(dbPath, zip, { ...options, format: 'bundle', imageIds });
+    const summary = await exportCases(dbPath, next, { ...options, format: 'bundle', imageIds });
+    await rename(next, zip);
     return { path: zip, cases: summary.cases, excluded: summary.excluded.length };
   } catch (err) {
     if (!(err instanceof ResightError && err.code === 'NOTHING_TO_EXPORT')) throw err;
