@@ -2,7 +2,7 @@
 // server, the CLI (esbuild), and the renderer (Vite). Output layout is relied on by entries.
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The codec packages load their .wasm beside their own script, so they stay in node_modules.
@@ -47,5 +47,9 @@ const targets = [
 
 if (only !== 'renderer') await Promise.all(targets.map((t) => build({ ...common, ...t })));
 if (only !== 'main') await viteBuild({ configFile: 'renderer/vite.config.mts', logLevel: 'warn' });
-if (only !== 'renderer') chmodSync('dist/cli/resight.cjs', 0o755);
+if (only !== 'renderer') {
+  chmodSync('dist/cli/resight.cjs', 0o755);
+  // Decoded by each decode worker at start (main/imaging/worker.ts), so it lives beside the worker.
+  copyFileSync('assets/codec-warmup/cxr-normal-cr.j2k.dcm', 'dist/imaging/codec-warmup.j2k.dcm');
+}
 console.log('built dist/');

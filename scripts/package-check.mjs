@@ -59,6 +59,7 @@ try {
   check(existsSync(path.join(unpacked, 'node_modules', 'better-sqlite3-multiple-ciphers', 'build', 'Release', 'better_sqlite3.node')), 'SQLite addon (better-sqlite3-multiple-ciphers) not unpacked');
   check(existsSync(path.join(unpacked, 'node_modules', 'sharp')) && existsSync(path.join(unpacked, 'node_modules', '@img')), 'sharp not unpacked');
   check(existsSync(path.join(unpacked, 'dist', 'imaging', 'decode-worker.cjs')), 'decode worker not unpacked');
+  check(existsSync(path.join(unpacked, 'dist', 'imaging', 'codec-warmup.j2k.dcm')), 'the decode worker\'s JPEG 2000 warm-up film is not unpacked beside it');
   const codecs = path.join(unpacked, 'node_modules', '@cornerstonejs');
   check(existsSync(codecs) && readdirSync(codecs).some((c) => c.startsWith('codec-')), 'WASM codecs not unpacked');
 

@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { samplesDir } from '../testing/fixtures';
 import { loadImage } from './load';
 import { DecodePool } from './pool';
 
@@ -43,6 +44,21 @@ describe('decode pool', () => {
     // The decode takes far longer than any gap the timer saw.
     expect(took).toBeGreaterThan(3 * worstGap);
     expect(worstGap).toBeLessThan(150);
+  });
+
+  it('warms up on the bundled JPEG 2000 film, which holds the sample pixels exactly, without taking a request', async () => {
+    const warmup = path.join(__dirname, '..', '..', 'assets', 'codec-warmup', 'cxr-normal-cr.j2k.dcm');
+    const pool = new DecodePool({ size: 1 });
+    pools.push(pool);
+    pool.warm();
+    await vi.waitFor(() => expect(pool.warmedDecodes).toBe(4), { timeout: 10_000 });
+    expect(pool.requests).toBe(0);
+    const film = await loadImage(warmup, { pool });
+    expect(film.dicom?.transferSyntax).toBe('1.2.840.10008.1.2.4.90');
+    const sample = await loadImage(path.join(samplesDir, 'cxr-normal-cr.dcm'), { pool });
+    expect(film.frame(0)).toEqual(sample.frame(0));
+    expect(pool.requests).toBe(2);
+    expect(pool.replaced).toBe(0);
   });
 
   it('abandons a hung worker after the time limit and replaces it', async () => {

@@ -17,9 +17,14 @@ export interface WorkerRequest {
   sized?: { target: TargetSize; frame: number };
 }
 
-/** Compile the codecs ahead of the first request; no reply. */
+/** Compile the codecs and run a few decodes ahead of the first request. */
 export interface WarmRequest {
   warm: true;
+}
+
+/** Sent once a worker has warmed up: how many warm-up decodes succeeded. */
+export interface WarmReply {
+  warmed: number;
 }
 
 export type WorkerReply =
@@ -79,6 +84,8 @@ export class DecodePool {
   private readonly script?: string;
   /** Workers replaced after a crash, hang or damaged codec state (for tests and diagnostics). */
   replaced = 0;
+  /** Warm-up decodes the workers have run (for tests and diagnostics). */
+  warmedDecodes = 0;
 
   constructor(options: PoolOptions = {}) {
     this.size = options.size ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
@@ -144,7 +151,10 @@ export class DecodePool {
   private spawn(): Slot {
     const worker = new Worker(this.script ?? workerScript());
     const slot: Slot = { worker };
-    worker.on('message', (reply: WorkerReply) => this.settle(slot, reply));
+    worker.on('message', (reply: WorkerReply | WarmReply) => {
+      if ('warmed' in reply) this.warmedDecodes += reply.warmed;
+      else this.settle(slot, reply);
+    });
     worker.on('error', () => this.fail(slot, new ResightError('DECODE_FAILED', 'The image decoder stopped unexpectedly on this file. The file may be damaged.')));
     worker.on('exit', () => this.fail(slot, new ResightError('DECODE_FAILED', 'The image decoder stopped unexpectedly on this file. The file may be damaged.')));
     worker.unref();
