@@ -1,12 +1,13 @@
 // Runs in main and the browser-mode server. Handlers for models and inference.
 import { ResightError, type CamMap, type InferenceResult } from '../../preload/api';
+import { decodeTargetFor } from '../inference/batch';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel, ModelRegistry } from '../inference/registry';
 import { camFor, InferenceCache, modelInput, OCCLUSION_DEFAULTS, occlusionCam, runBatch, type InferenceSettings } from '../inference/service';
 import type { Store } from '../store/repositories';
 import type { Handlers } from './dispatch';
 import type { EventHub } from './events';
-import { imageFor, type StudiesDeps } from './studies';
+import { frameForSize, type StudiesDeps } from './studies';
 
 export interface InferenceDeps extends StudiesDeps {
   registry: ModelRegistry;
@@ -27,9 +28,9 @@ export function inferenceHandlers(deps: InferenceDeps): Pick<Handlers, 'inferenc
     const key = InferenceCache.key(imageId, frame, model.sha256);
     const hit = cache.getAnalysis(key);
     if (hit) return { key, ...hit };
-    const image = await imageFor(deps, imageId);
-    if (frame >= image.info.frames) throw new ResightError('NOT_FOUND', `This image has ${image.info.frames} frame(s); frame ${frame + 1} does not exist.`);
-    const input = modelInput(model, image, frame);
+    // What batch review reads too, so a film's probabilities are the same in the viewer and in a
+    // review, and a large JPEG 2000 film is analysed without waiting for its full decode.
+    const input = modelInput(model, await frameForSize(deps, imageId, frame, decodeTargetFor(model.card)), frame);
     const [analysis] = await runBatch(deps.engine, model, [input], deps.settings);
     if (analysis!.fallbackReason) deps.log(`provider ${deps.settings.provider} fell back to ${analysis!.providerUsed}: ${analysis!.fallbackReason}`);
     cache.putAnalysis(key, { input, analysis: analysis! });

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type FrameData, type SampleEntry } from '../../preload/api';
 import { peekDicomSize, readDicomdir, scanFolder } from '../imaging/folder';
-import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
+import { loadFrameForSize, loadImage, reduceLoaded, shrinksFromMemory, type ImageCache } from '../imaging/load';
 import type { TargetSize } from '../imaging/codecs';
 import { decodesReduced } from '../imaging/decode';
 import { viewPreviewTarget } from '../imaging/reduce';
@@ -48,22 +48,33 @@ export interface StudiesDeps {
 
 /** The open image for an id: from the cache, or re-read from the path the store remembers. */
 export async function imageFor(deps: StudiesDeps, imageId: string): Promise<LoadedImage> {
-  const hit = deps.cache.get(imageId);
-  if (hit) return hit;
-  const known = deps.store.imagePath(imageId);
-  if (!known) throw new ResightError('IMAGE_NOT_OPEN', 'That image is not open. Open it again from the study list.');
-  const image = await loadImage(known);
-  if (image.info.imageId !== imageId) throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
-  deps.cache.put(image);
-  return image;
+  return deps.cache.getOrLoad(imageId, async () => {
+    const known = deps.store.imagePath(imageId);
+    if (!known) throw new ResightError('IMAGE_NOT_OPEN', 'That image is not open. Open it again from the study list.');
+    const image = await loadImage(known);
+    if (image.info.imageId !== imageId) throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
+    return image;
+  });
 }
 
-/** A frame decoded only as far as `target` needs, read from the file the open image came from. */
-async function reducedFrame(deps: StudiesDeps, imageId: string, frame: number, target: { width: number; height: number }): Promise<FrameData> {
-  const filePath = deps.cache.get(imageId)?.path ?? deps.store.imagePath(imageId);
+/**
+ * One frame of an open image at the smallest size covering `target`. An image already decoded in
+ * full whose encoding has no resolution levels is shrunk from memory (the pixels a reduced decode
+ * gives); otherwise the file is decoded only as far as the target needs (JPEG 2000: the level).
+ */
+export async function frameForSize(deps: StudiesDeps, imageId: string, frame: number, target: TargetSize): Promise<ReducedFrame> {
+  const open = deps.cache.get(imageId);
+  if (open && shrinksFromMemory(open)) return reduceLoaded(open, frame, target);
+  const filePath = open?.path ?? deps.store.imagePath(imageId);
   if (!filePath) throw new ResightError('IMAGE_NOT_OPEN', 'That image is not open. Open it again from the study list.');
   const reduced = await loadFrameForSize(filePath, target, { frame });
   if (reduced.info.imageId !== imageId) throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
+  return reduced;
+}
+
+/** A frame decoded only as far as `target` needs, as the viewer takes it. */
+async function reducedFrame(deps: StudiesDeps, imageId: string, frame: number, target: TargetSize): Promise<FrameData> {
+  const reduced = await frameForSize(deps, imageId, frame, target);
   const { info, pixels } = reduced;
   return {
     meta: { imageId, frame, width: reduced.width, height: reduced.height, samplesPerPixel: info.samplesPerPixel, pixelDataType: info.pixelDataType },

@@ -5,8 +5,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type CamMethod } from '../../preload/api';
 import { renderDisplay } from '../imaging/export';
-import { loadImage } from '../imaging/load';
+import { loadFrameForSize, loadImage, reduceLoaded, shrinksFromMemory } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
+import { decodeTargetFor } from '../inference/batch';
 import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
 import type { InferenceEngine } from '../inference/host/client';
 import type { LoadedModel } from '../inference/registry';
@@ -22,9 +23,14 @@ export interface InferOptions {
 
 export async function inferFile(engine: InferenceEngine, model: LoadedModel, file: string, settings: InferenceSettings, opts: InferOptions) {
   const t0 = performance.now();
-  const image = await loadImage(path.resolve(file));
+  const filePath = path.resolve(file);
+  const target = decodeTargetFor(model.card);
+  // The input is what the app and batch review read (a reduced decode), so all three agree; CAM
+  // overlays are drawn on the whole image, so --cam-dir decodes it in full as well.
+  const image = opts.camDir ? await loadImage(filePath) : undefined;
+  const frame = image && shrinksFromMemory(image) ? reduceLoaded(image, 0, target) : await loadFrameForSize(filePath, target);
   const t1 = performance.now();
-  const input = modelInput(model, image, 0);
+  const input = modelInput(model, frame, 0);
   const t2 = performance.now();
   const [a] = await runBatch(engine, model, [input], settings);
   const analysis = a!;
@@ -43,7 +49,7 @@ export async function inferFile(engine: InferenceEngine, model: LoadedModel, fil
   }
   const t4 = performance.now();
 
-  if (opts.camDir) {
+  if (opts.camDir && image) {
     await mkdir(opts.camDir, { recursive: true });
     const base = path.basename(file).replace(/\.[^.]+$/, '');
     const display = renderDisplay(image, 0);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ResightError } from '../../preload/api';
 import { ByteBudgetCache, frameCacheBudget } from './cache';
 import type { TargetSize } from './codecs';
+import { decodesReduced } from './decode';
 import { DEFAULT_MAX_IMAGE_BYTES, tooLarge } from './image';
 import { decodePool, type DecodePool } from './pool';
 import { decodeRaster } from './raster';
@@ -144,12 +145,7 @@ export async function loadFrameForSize(filePath: string, target: TargetSize, opt
   const fileName = path.basename(filePath);
   let reduced: ReducedFrame;
   if (opened.format === 'png' || opened.format === 'jpeg') {
-    const full = await loadImage(filePath, options);
-    const pixels = full.frame(index);
-    const { width, height, samplesPerPixel } = full.info;
-    const size = coverSize(width, height, target);
-    const small = size.width === width && size.height === height ? pixels : areaAverage(pixels, width, height, samplesPerPixel, size.width, size.height);
-    reduced = { info: full.info, path: filePath, frame: index, width: size.width, height: size.height, pixels: small };
+    reduced = reduceLoaded(await loadImage(filePath, options), index, target);
   } else {
     const decoded = await (options.pool ?? decodePool()).decodeForSize(filePath, opened.limit, target, index);
     const info = { ...decoded.info, imageId: decoded.sha256, fileName };
@@ -158,6 +154,24 @@ export async function loadFrameForSize(filePath: string, target: TargetSize, opt
   }
   cache.put(key, reduced);
   return reduced;
+}
+
+/** Whether an image's reduced frames are its full decode shrunk (its encoding has no resolution levels to decode instead). */
+export function shrinksFromMemory(image: LoadedImage): boolean {
+  return !(image.dicom && decodesReduced(image.dicom.transferSyntax));
+}
+
+/**
+ * One frame of an image decoded in full, area-averaged to the smallest size covering `target`: for
+ * encodings without resolution levels, the same pixels loadFrameForSize decodes from the file.
+ */
+export function reduceLoaded(full: LoadedImage, index: number, target: TargetSize): ReducedFrame {
+  const { width, height, samplesPerPixel, frames } = full.info;
+  if (index < 0 || index >= frames) throw new ResightError('NOT_FOUND', `This image has ${frames} frame(s); frame ${index + 1} does not exist.`);
+  const pixels = full.frame(index);
+  const size = coverSize(width, height, target);
+  const small = size.width === width && size.height === height ? pixels : areaAverage(pixels, width, height, samplesPerPixel, size.width, size.height);
+  return { info: full.info, path: full.path, frame: index, width: size.width, height: size.height, pixels: small, ...(full.dicom ? { dicom: full.dicom } : {}) };
 }
 
 /** Decoded bytes an image holds (display and stored frames, shared buffers counted once). */
@@ -181,6 +195,7 @@ export function imageBytes(image: LoadedImage): number {
  */
 export class ImageCache {
   private readonly entries: ByteBudgetCache<LoadedImage>;
+  private readonly loading = new Map<string, Promise<LoadedImage>>();
 
   constructor(budgetBytes = frameCacheBudget()) {
     this.entries = new ByteBudgetCache(budgetBytes, imageBytes);
@@ -192,6 +207,23 @@ export class ImageCache {
 
   get(imageId: string): LoadedImage | undefined {
     return this.entries.get(imageId);
+  }
+
+  /**
+   * The cached image, or the one `load` gives (then cached). Callers asking while a load for the
+   * same image runs share it: a viewer's full frame and an export asked for together decode once.
+   */
+  async getOrLoad(imageId: string, load: () => Promise<LoadedImage>): Promise<LoadedImage> {
+    const hit = this.entries.get(imageId);
+    if (hit) return hit;
+    let pending = this.loading.get(imageId);
+    if (!pending) {
+      pending = load().finally(() => this.loading.delete(imageId));
+      this.loading.set(imageId, pending);
+    }
+    const image = await pending;
+    this.put(image);
+    return image;
   }
 
   setBudget(bytes: number): void {
