@@ -47,8 +47,11 @@ interface OpenTiming {
   calls: { call: string; startMs: number; durationMs: number; bytes: number }[];
 }
 
-/** Opens the file by path; times the first frame drawn and the full-resolution one. */
-async function openTimed(page: Page, file: string): Promise<OpenTiming> {
+/**
+ * Opens the file by path; times the first frame drawn and the full-resolution one. With `until:
+ * 'view'` it returns once the view's own level is drawn, while the full frame is still decoding.
+ */
+async function openTimed(page: Page, file: string, until: 'full' | 'view' = 'full'): Promise<OpenTiming> {
   const input = page.getByLabel('File on this computer');
   await input.fill(file);
   await page.evaluate(() => {
@@ -89,8 +92,12 @@ async function openTimed(page: Page, file: string): Promise<OpenTiming> {
     if ((e as KeyboardEvent).key === 'Enter') (window as unknown as { __submittedAt?: number }).__submittedAt = performance.now();
   }, { capture: true, once: true }));
   await input.press('Enter');
-  await page.waitForFunction(() => (window as unknown as { __fullAt?: number }).__fullAt !== undefined, undefined, { timeout: 120_000 });
-  await page.waitForFunction(() => (window as unknown as { __pending: number }).__pending === 0, undefined, { timeout: 120_000 });
+  if (until === 'view') {
+    await page.waitForFunction(() => (window as unknown as { __textures: unknown[] }).__textures.length >= 2, undefined, { timeout: 120_000 });
+  } else {
+    await page.waitForFunction(() => (window as unknown as { __fullAt?: number }).__fullAt !== undefined, undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => (window as unknown as { __pending: number }).__pending === 0, undefined, { timeout: 120_000 });
+  }
   return page.evaluate(() => {
     const start = (window as unknown as { __submittedAt: number }).__submittedAt;
     const w = window as unknown as { __openedAt: number; __firstResolution: string; __fullAt: number; __textures: { size: string; at: number }[] };
@@ -234,13 +241,13 @@ async function main(): Promise<void> {
       };
       await page.close();
     }
-    // The first film opened after the server starts (its codec is compiled on that first decode),
-    // then another film (a copy with one byte changed, so no cache keyed on the file's hash helps).
+    // The first film opened after the server starts, then another film (a copy with one byte
+    // changed, so no cache keyed on the file's hash helps), then one opened while the film before
+    // it is still decoding in full.
     const page = await browser.newPage({ viewport: VIEWPORT });
     await page.goto(server.url);
     await page.getByTestId('sample-list').waitFor();
-    const timed = async (file: string) => {
-      const opened = await openTimed(page, file);
+    const described = (opened: OpenTiming) => {
       const openCall = opened.calls.find((c) => c.call === 'studies.openFile');
       const openReply = openCall && openCall.startMs + openCall.durationMs;
       return {
@@ -254,17 +261,27 @@ async function main(): Promise<void> {
         calls: opened.calls,
       };
     };
+    const timed = async (file: string) => described(await openTimed(page, file));
     const first = await timed(j2k);
-    const j2kNext = path.join(work, 'j2k-next.dcm');
-    const bytes = readFileSync(j2k);
-    bytes[0] ^= 1; // in the 128-byte preamble, which readers skip
-    writeFileSync(j2kNext, bytes);
-    const next = await timed(j2kNext);
+    // Copies with one preamble byte changed (readers skip the 128-byte preamble): other image ids.
+    const copy = (name: string, byte: number): string => {
+      const out = path.join(work, name);
+      const bytes = readFileSync(j2k);
+      bytes.writeUInt8(byte, 0);
+      writeFileSync(out, bytes);
+      return out;
+    };
+    const next = await timed(copy('j2k-next.dcm', 1));
+    // A reader moving on as soon as a film shows its view's level: the next film opens while the
+    // previous one's full frame is still decoding.
+    await openTimed(page, copy('j2k-moved-from.dcm', 2), 'view');
+    const whileFullDecodes = await timed(copy('j2k-moved-to.dcm', 3));
     results.progressiveJ2k = {
       image: { width: J2K_COLUMNS, height: J2K_ROWS, transferSyntax: 'JPEG 2000 Lossless (gdcmconv --j2k)' },
       canvas: await page.getByTestId('image-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height]),
       firstAfterStart: first,
       next,
+      whilePreviousFullDecodes: whileFullDecodes,
       targetFirstFrameMs: 150,
     };
     await page.close();

@@ -4,8 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { samplesDir } from '../testing/fixtures';
+import { DEFAULT_MAX_IMAGE_BYTES } from './image';
 import { loadImage } from './load';
 import { DecodePool } from './pool';
 
@@ -21,12 +22,15 @@ function fakeWorker(name: string, body: string): string {
   return file;
 }
 
+const j2k = path.join(dir, 'big-j2k.dcm');
+beforeAll(() => {
+  const native = path.join(dir, 'big.dcm');
+  execFileSync('/usr/bin/python3', [path.join(__dirname, 'testdata', 'fixtures.py'), 'big', native, '1536', '1536']);
+  execFileSync('gdcmconv', ['--j2k', native, j2k]);
+}, 60_000);
+
 describe('decode pool', () => {
   it('decodes off the main thread: a 5 ms timer keeps firing during a large J2K decode', async () => {
-    const native = path.join(dir, 'big.dcm');
-    const j2k = path.join(dir, 'big-j2k.dcm');
-    execFileSync('/usr/bin/python3', [path.join(__dirname, 'testdata', 'fixtures.py'), 'big', native, '1536', '1536']);
-    execFileSync('gdcmconv', ['--j2k', native, j2k]);
     const pool = new DecodePool({ size: 1 });
     pools.push(pool);
     let last = performance.now();
@@ -51,7 +55,9 @@ describe('decode pool', () => {
     const pool = new DecodePool({ size: 1 });
     pools.push(pool);
     pool.warm();
-    await vi.waitFor(() => expect(pool.warmedDecodes).toBe(4), { timeout: 10_000 });
+    // Two decodes of the film, reduced and full, in the worker and in the one kept for sized decodes.
+    await vi.waitFor(() => expect(pool.warmedDecodes).toBe(8), { timeout: 10_000 });
+    expect(pool.workers).toBe(2);
     expect(pool.requests).toBe(0);
     const film = await loadImage(warmup, { pool });
     expect(film.dicom?.transferSyntax).toBe('1.2.840.10008.1.2.4.90');
@@ -59,6 +65,20 @@ describe('decode pool', () => {
     expect(film.frame(0)).toEqual(sample.frame(0));
     expect(pool.requests).toBe(2);
     expect(pool.replaced).toBe(0);
+  });
+
+  it('serves a sized decode on a worker of its own while a long full decode holds the other', async () => {
+    const pool = new DecodePool({ size: 1 });
+    pools.push(pool);
+    const done: string[] = [];
+    const full = pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES).then(() => done.push('full'));
+    const sized = pool.decodeForSize(path.join(samplesDir, 'cxr-normal-cr.dcm'), DEFAULT_MAX_IMAGE_BYTES, { width: 64, height: 64 }, 0).then(() => done.push('sized'));
+    await Promise.all([full, sized]);
+    expect(done).toEqual(['sized', 'full']);
+    expect(pool.workers).toBe(2);
+    // Full decodes never take the sized decodes' worker.
+    await Promise.all([pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES), pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES)]);
+    expect(pool.workers).toBe(2);
   });
 
   it('abandons a hung worker after the time limit and replaces it', async () => {

@@ -58,6 +58,8 @@ export function workerScript(): string {
 
 interface Slot {
   worker: Worker;
+  /** Takes only sized decodes, and only while every other worker is busy. */
+  reserved: boolean;
   busy?: { request: WorkerRequest; resolve: (r: Resolved) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 }
 
@@ -114,7 +116,8 @@ export class DecodePool {
    * opens does not wait for either (a few hundred milliseconds). Nothing waits for it.
    */
   warm(): void {
-    while (this.slots.length < this.size) this.spawn();
+    while (this.slots.filter((s) => !s.reserved).length < this.size) this.spawn(false);
+    if (!this.slots.some((s) => s.reserved)) this.spawn(true);
     for (const slot of this.slots) slot.worker.postMessage({ warm: true } satisfies WarmRequest);
   }
 
@@ -134,12 +137,19 @@ export class DecodePool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
+  /**
+   * Sized decodes (a film's first frame, its view's level, a model input, a thumbnail) go first and
+   * take a worker of their own when the others are busy: the reader's next film is not held behind
+   * the previous film's full decode, which runs for seconds.
+   */
   private pump(): void {
     while (this.queue.length) {
-      let slot = this.slots.find((s) => !s.busy);
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      const sized = this.queue.findIndex((q) => q.request.sized);
+      let slot = this.slots.find((s) => !s.busy && !s.reserved);
+      if (!slot && this.slots.filter((s) => !s.reserved).length < this.size) slot = this.spawn(false);
+      if (!slot && sized >= 0) slot = this.slots.find((s) => !s.busy && s.reserved) ?? (this.slots.some((s) => s.reserved) ? undefined : this.spawn(true));
       if (!slot) return;
-      const job = this.queue.shift()!;
+      const [job] = this.queue.splice(sized >= 0 ? sized : 0, 1) as [Queued];
       const timer = setTimeout(() => this.fail(slot!, new ResightError('DECODE_FAILED', 'Decoding this image took too long and was stopped. The file may be damaged.')), this.timeoutMs);
       slot.busy = { ...job, timer };
       // Keep the process alive only while a worker has work.
@@ -148,9 +158,9 @@ export class DecodePool {
     }
   }
 
-  private spawn(): Slot {
+  private spawn(reserved: boolean): Slot {
     const worker = new Worker(this.script ?? workerScript());
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, reserved };
     worker.on('message', (reply: WorkerReply | WarmReply) => {
       if ('warmed' in reply) this.warmedDecodes += reply.warmed;
       else this.settle(slot, reply);
