@@ -55,6 +55,7 @@ describe('decode pool', () => {
     const pool = new DecodePool({ size: 1 });
     pools.push(pool);
     pool.warm();
+    pool.warm();
     // Two decodes of the film, reduced and full, in the worker and in the one kept for sized decodes.
     await vi.waitFor(() => expect(pool.warmedDecodes).toBe(8), { timeout: 10_000 });
     expect(pool.workers).toBe(2);
@@ -65,6 +66,8 @@ describe('decode pool', () => {
     expect(film.frame(0)).toEqual(sample.frame(0));
     expect(pool.requests).toBe(2);
     expect(pool.replaced).toBe(0);
+    // Warming again did not make the workers decode the film again.
+    expect(pool.warmedDecodes).toBe(8);
   });
 
   it('serves a sized decode on a worker of its own while a long full decode holds the other', async () => {

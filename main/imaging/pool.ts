@@ -60,6 +60,8 @@ interface Slot {
   worker: Worker;
   /** Takes only sized decodes, and only while every other worker is busy. */
   reserved: boolean;
+  /** Asked to warm up (once per worker, however many backends share the pool). */
+  warming?: boolean;
   busy?: { request: WorkerRequest; resolve: (r: Resolved) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 }
 
@@ -118,7 +120,10 @@ export class DecodePool {
   warm(): void {
     while (this.slots.filter((s) => !s.reserved).length < this.size) this.spawn(false);
     if (!this.slots.some((s) => s.reserved)) this.spawn(true);
-    for (const slot of this.slots) slot.worker.postMessage({ warm: true } satisfies WarmRequest);
+    for (const slot of this.slots.filter((s) => !s.warming)) {
+      slot.warming = true;
+      slot.worker.postMessage({ warm: true } satisfies WarmRequest);
+    }
   }
 
   /** Decode requests taken so far (tests check which calls decode and which reuse a decode). */
