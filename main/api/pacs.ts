@@ -154,7 +154,7 @@ export function pacsHandlers(
           try {
             // Indexing needs the header and the file's hash, not every pixel: a thumbnail-sized decode
             // checks the image is readable; the viewer decodes what it shows when it opens one.
-            const { info } = await loadFrameForSize(item.file, INDEX_DECODE);
+            const { info } = await loadFrameForSize(item.file, INDEX_DECODE, { priority: 'background' });
             deps.store.recordImage(info, item.file, ctx.reader);
             images.push(info);
           } catch (err) {

@@ -138,7 +138,7 @@ export function studiesHandlers(
       return { patients: scan.patients, rasters: scan.rasters, skipped: scan.skipped };
     },
     'studies.thumbnail': async ({ path: filePath, size }) => {
-      const reduced = await loadFrameForSize(absolute(filePath, 'image'), { width: size, height: size });
+      const reduced = await loadFrameForSize(absolute(filePath, 'image'), { width: size, height: size }, { priority: 'background' });
       return { meta: { width: reduced.width, height: reduced.height }, data: toGrey8(reducedIntensities(reduced)) };
     },
     'studies.getFrame': async ({ imageId, frame, target }) => {

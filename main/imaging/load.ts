@@ -10,7 +10,7 @@ import { ByteBudgetCache, frameCacheBudget } from './cache';
 import type { TargetSize } from './codecs';
 import { decodesReduced } from './decode';
 import { DEFAULT_MAX_IMAGE_BYTES, tooLarge } from './image';
-import { decodePool, type DecodePool } from './pool';
+import { decodePool, type DecodePool, type DecodePriority } from './pool';
 import { decodeRaster } from './raster';
 import { areaAverage, coverSize } from './reduce';
 import type { LoadedImage, ReducedFrame, StoredArray } from './types';
@@ -109,6 +109,8 @@ export async function loadImage(filePath: string, options: LoadOptions = {}): Pr
 
 export interface SizedLoadOptions extends LoadOptions {
   frame?: number;
+  /** Whether a reader waits for it (the default) or it can wait behind full decodes (thumbnails, batches). */
+  priority?: DecodePriority;
   /** Where reduced frames are kept; the process-wide one by default. */
   cache?: ReducedFrameCache;
 }
@@ -147,7 +149,7 @@ export async function loadFrameForSize(filePath: string, target: TargetSize, opt
   if (opened.format === 'png' || opened.format === 'jpeg') {
     reduced = reduceLoaded(await loadImage(filePath, options), index, target);
   } else {
-    const decoded = await (options.pool ?? decodePool()).decodeForSize(filePath, opened.limit, target, index);
+    const decoded = await (options.pool ?? decodePool()).decodeForSize(filePath, opened.limit, target, index, options.priority);
     const info = { ...decoded.info, imageId: decoded.sha256, fileName };
     rememberHeader(info, decoded.header);
     reduced = { info, path: filePath, frame: index, width: decoded.width, height: decoded.height, pixels: decoded.pixels, dicom: decoded.header };

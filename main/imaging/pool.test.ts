@@ -84,6 +84,22 @@ describe('decode pool', () => {
     expect(pool.workers).toBe(2);
   });
 
+  it('keeps background sized decodes (thumbnails, batches) behind full decodes and off the kept worker', async () => {
+    const pool = new DecodePool({ size: 1 });
+    pools.push(pool);
+    const sample = path.join(samplesDir, 'cxr-normal-cr.dcm');
+    const done: string[] = [];
+    const track = <T,>(name: string, p: Promise<T>) => p.then(() => done.push(name));
+    await Promise.all([
+      track('full', pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES)),
+      track('thumbnail', pool.decodeForSize(sample, DEFAULT_MAX_IMAGE_BYTES, { width: 64, height: 64 }, 0, 'background')),
+      track('second full', pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES)),
+      track('film', pool.decodeForSize(sample, DEFAULT_MAX_IMAGE_BYTES, { width: 400, height: 400 }, 0)),
+    ]);
+    expect(done).toEqual(['film', 'full', 'second full', 'thumbnail']);
+    expect(pool.workers).toBe(2);
+  });
+
   it('abandons a hung worker after the time limit and replaces it', async () => {
     const pool = new DecodePool({ size: 1, timeoutMs: 300, script: fakeWorker('hang', "parentPort.on('message', () => {});") });
     pools.push(pool);

@@ -58,15 +58,26 @@ export function workerScript(): string {
 
 interface Slot {
   worker: Worker;
-  /** Takes only sized decodes, and only while every other worker is busy. */
+  /** Takes only interactive sized decodes, and only while every other worker is busy. */
   reserved: boolean;
   /** Asked to warm up (once per worker, however many backends share the pool). */
   warming?: boolean;
   busy?: { request: WorkerRequest; resolve: (r: Resolved) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 }
 
+/**
+ * Who waits for a sized decode: a reader ('interactive': a film's first frame, its view's level, the
+ * model's input for the viewer) or nobody in particular ('background': thumbnails, indexing, batch
+ * review, which wait behind full decodes).
+ */
+export type DecodePriority = 'interactive' | 'background';
+
+/** Queue order: interactive sized decodes, then full decodes, then background sized decodes. */
+const RANK = { interactive: 0, full: 1, background: 2 } as const;
+
 interface Queued {
   request: WorkerRequest;
+  rank: (typeof RANK)[keyof typeof RANK];
   resolve: (r: Resolved) => void;
   reject: (e: Error) => void;
 }
@@ -98,17 +109,17 @@ export class DecodePool {
   }
 
   decode(filePath: string, maxImageBytes: number): Promise<DecodeResult> {
-    return this.submit(filePath, maxImageBytes) as Promise<DecodeResult>;
+    return this.submit({ path: filePath, maxImageBytes }, RANK.full) as Promise<DecodeResult>;
   }
 
   /** One frame at the smallest size covering `target` (see decodeDicomForSize). */
-  decodeForSize(filePath: string, maxImageBytes: number, target: TargetSize, frame: number): Promise<SizedDecodeResult> {
-    return this.submit(filePath, maxImageBytes, { target, frame }) as Promise<SizedDecodeResult>;
+  decodeForSize(filePath: string, maxImageBytes: number, target: TargetSize, frame: number, priority: DecodePriority = 'interactive'): Promise<SizedDecodeResult> {
+    return this.submit({ path: filePath, maxImageBytes, sized: { target, frame } }, RANK[priority]) as Promise<SizedDecodeResult>;
   }
 
-  private submit(filePath: string, maxImageBytes: number, sized?: WorkerRequest['sized']): Promise<Resolved> {
+  private submit(request: Omit<WorkerRequest, 'id'>, rank: Queued['rank']): Promise<Resolved> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, path: filePath, maxImageBytes, ...(sized ? { sized } : {}) }, resolve, reject });
+      this.queue.push({ request: { id: this.nextId++, ...request }, rank, resolve, reject });
       this.pump();
     });
   }
@@ -143,18 +154,20 @@ export class DecodePool {
   }
 
   /**
-   * Sized decodes (a film's first frame, its view's level, a model input, a thumbnail) go first and
-   * take a worker of their own when the others are busy: the reader's next film is not held behind
-   * the previous film's full decode, which runs for seconds.
+   * Interactive sized decodes go first and take a worker of their own when the others are busy:
+   * the reader's next film is not held behind the previous film's full decode (seconds), nor
+   * behind a study's thumbnails.
    */
   private pump(): void {
     while (this.queue.length) {
-      const sized = this.queue.findIndex((q) => q.request.sized);
+      const next = this.queue.reduce((best, q, i) => (q.rank < this.queue[best]!.rank ? i : best), 0);
       let slot = this.slots.find((s) => !s.busy && !s.reserved);
       if (!slot && this.slots.filter((s) => !s.reserved).length < this.size) slot = this.spawn(false);
-      if (!slot && sized >= 0) slot = this.slots.find((s) => !s.busy && s.reserved) ?? (this.slots.some((s) => s.reserved) ? undefined : this.spawn(true));
+      if (!slot && this.queue[next]!.rank === RANK.interactive) {
+        slot = this.slots.find((s) => !s.busy && s.reserved) ?? (this.slots.some((s) => s.reserved) ? undefined : this.spawn(true));
+      }
       if (!slot) return;
-      const [job] = this.queue.splice(sized >= 0 ? sized : 0, 1) as [Queued];
+      const [job] = this.queue.splice(next, 1) as [Queued];
       const timer = setTimeout(() => this.fail(slot!, new ResightError('DECODE_FAILED', 'Decoding this image took too long and was stopped. The file may be damaged.')), this.timeoutMs);
       slot.busy = { ...job, timer };
       // Keep the process alive only while a worker has work.

@@ -43,7 +43,7 @@ async function prepare(model: LoadedModel, files: string[], decode: BatchDecode)
   const target = decodeTargetFor(model.card);
   for (const file of files) {
     try {
-      const image = decode === 'full' ? await loadImage(file) : await loadFrameForSize(file, target);
+      const image = decode === 'full' ? await loadImage(file) : await loadFrameForSize(file, target, { priority: 'background' });
       out.push({ file, input: modelInput(model, image, 0), image });
     } catch (err) {
       out.push({ file, error: err instanceof ResightError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'This file could not be read.' } });
