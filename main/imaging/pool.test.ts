@@ -100,6 +100,16 @@ describe('decode pool', () => {
     expect(pool.workers).toBe(2);
   });
 
+  it('runs the newest full decode first: the film the reader is on, not one they moved past', async () => {
+    const pool = new DecodePool({ size: 1 });
+    pools.push(pool);
+    const sample = path.join(samplesDir, 'cxr-normal-cr.dcm');
+    const done: string[] = [];
+    const full = (name: string, file: string) => pool.decode(file, DEFAULT_MAX_IMAGE_BYTES).then(() => done.push(name));
+    await Promise.all([full('running', j2k), full('moved past', j2k), full('on screen', sample)]);
+    expect(done).toEqual(['running', 'on screen', 'moved past']);
+  });
+
   it('abandons a hung worker after the time limit and replaces it', async () => {
     const pool = new DecodePool({ size: 1, timeoutMs: 300, script: fakeWorker('hang', "parentPort.on('message', () => {});") });
     pools.push(pool);

@@ -72,7 +72,10 @@ interface Slot {
  */
 export type DecodePriority = 'interactive' | 'background';
 
-/** Queue order: interactive sized decodes, then full decodes, then background sized decodes. */
+/**
+ * Queue order: interactive sized decodes, then full decodes (newest first: the film the reader is
+ * on now, not one they have moved past), then background sized decodes.
+ */
 const RANK = { interactive: 0, full: 1, background: 2 } as const;
 
 interface Queued {
@@ -160,7 +163,10 @@ export class DecodePool {
    */
   private pump(): void {
     while (this.queue.length) {
-      const next = this.queue.reduce((best, q, i) => (q.rank < this.queue[best]!.rank ? i : best), 0);
+      const next = this.queue.reduce((best, q, i) => {
+        const b = this.queue[best]!;
+        return q.rank < b.rank || (q.rank === RANK.full && b.rank === RANK.full) ? i : best;
+      }, 0);
       let slot = this.slots.find((s) => !s.busy && !s.reserved);
       if (!slot && this.slots.filter((s) => !s.reserved).length < this.size) slot = this.spawn(false);
       if (!slot && this.queue[next]!.rank === RANK.interactive) {
