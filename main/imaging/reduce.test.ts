@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplesDir } from '../testing/fixtures';
 import { j2kDecompositionLevels, reductionLevel } from './codecs';
 import { parseDicomFile } from './dicom';
-import { ImageCache, imageBytes, loadFrameForSize, loadImage, reducedFrameCache } from './load';
+import { ImageCache, imageBytes, loadFrameForSize, loadImage, reduceLoaded, reducedFrameCache, shrinksFromMemory } from './load';
 import { DecodePool } from './pool';
 import { areaAverage, coverSize } from './reduce';
 import { encodeHtj2k } from './testdata/fixtures';
@@ -78,6 +78,14 @@ describe('JPEG 2000 resolution levels', () => {
     const small = await loadFrameForSize(file('cr.rle.dcm'), { width: 224, height: 224 }, { pool, cache: reducedFrameCache(0) });
     expect(small).toMatchObject({ width: 224, height: 269 });
     expect(Array.from(small.pixels)).toEqual(Array.from(areaAverage(full.frame(0), 640, 768, 1, 224, 269)));
+    // An image already decoded in full gives the same frame from memory; a JPEG 2000 one does not,
+    // since its reduced frame is a resolution level.
+    expect(shrinksFromMemory(full)).toBe(true);
+    const fromMemory = reduceLoaded(full, 0, { width: 224, height: 224 });
+    expect(fromMemory).toMatchObject({ width: 224, height: 269, info: full.info });
+    expect(Array.from(fromMemory.pixels)).toEqual(Array.from(small.pixels));
+    expect(() => reduceLoaded(full, 1, { width: 224, height: 224 })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(shrinksFromMemory(await loadImage(file('cr.j2k.dcm'), { pool }))).toBe(false);
   });
 
   it('keeps reduced frames by file, frame and size, and decodes again for another size', async () => {
@@ -93,6 +101,33 @@ describe('JPEG 2000 resolution levels', () => {
 });
 
 describe('frame cache byte budget', () => {
+  it('shares one load between callers asking for the same image at once, and loads again after a failure', async () => {
+    const image = await loadImage(file('cr.dcm'), { pool });
+    const cache = new ImageCache(64 * 1024 ** 2);
+    let loads = 0;
+    const slowLoad = async () => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 20));
+      return image;
+    };
+    const [a, b] = await Promise.all([cache.getOrLoad(image.info.imageId, slowLoad), cache.getOrLoad(image.info.imageId, slowLoad)]);
+    expect(loads).toBe(1);
+    expect(a).toBe(image);
+    expect(b).toBe(image);
+    expect(cache.get(image.info.imageId)).toBe(image);
+    let tries = 0;
+    const failing = async (): Promise<typeof image> => {
+      tries++;
+      await new Promise((r) => setTimeout(r, 20));
+      throw new Error('file gone');
+    };
+    const settled = await Promise.allSettled([cache.getOrLoad('other', failing), cache.getOrLoad('other', failing)]);
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(tries).toBe(1);
+    await expect(cache.getOrLoad('other', failing)).rejects.toThrow('file gone');
+    expect(tries).toBe(2);
+  });
+
   it('opening a 100-image study keeps the decoded bytes within the budget, evicting the least recently used', async () => {
     // One 64 × 64 12-bit CR image made by dcmtk, then 100 copies whose last pixel differs (pixel
     // data ends the file), so each has its own sha256 and cache entry.
