@@ -70,13 +70,18 @@ describe('decode pool', () => {
     expect(pool.warmedDecodes).toBe(8);
   });
 
-  it('serves a sized decode on a worker of its own while a long full decode holds the other', async () => {
+  /** A one-worker pool, the 640 × 768 sample, and the order in which named decodes finish. */
+  const orderedPool = () => {
     const pool = new DecodePool({ size: 1 });
     pools.push(pool);
     const done: string[] = [];
-    const full = pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES).then(() => done.push('full'));
-    const sized = pool.decodeForSize(path.join(samplesDir, 'cxr-normal-cr.dcm'), DEFAULT_MAX_IMAGE_BYTES, { width: 64, height: 64 }, 0).then(() => done.push('sized'));
-    await Promise.all([full, sized]);
+    const track = (name: string, decoding: Promise<unknown>) => decoding.then(() => done.push(name));
+    return { pool, done, track, sample: path.join(samplesDir, 'cxr-normal-cr.dcm') };
+  };
+
+  it('serves a sized decode on a worker of its own while a long full decode holds the other', async () => {
+    const { pool, done, track, sample } = orderedPool();
+    await Promise.all([track('full', pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES)), track('sized', pool.decodeForSize(sample, DEFAULT_MAX_IMAGE_BYTES, { width: 64, height: 64 }, 0))]);
     expect(done).toEqual(['sized', 'full']);
     expect(pool.workers).toBe(2);
     // Full decodes never take the sized decodes' worker.
@@ -85,11 +90,7 @@ describe('decode pool', () => {
   });
 
   it('keeps background sized decodes (thumbnails, batches) behind full decodes and off the kept worker', async () => {
-    const pool = new DecodePool({ size: 1 });
-    pools.push(pool);
-    const sample = path.join(samplesDir, 'cxr-normal-cr.dcm');
-    const done: string[] = [];
-    const track = <T,>(name: string, p: Promise<T>) => p.then(() => done.push(name));
+    const { pool, done, track, sample } = orderedPool();
     await Promise.all([
       track('full', pool.decode(j2k, DEFAULT_MAX_IMAGE_BYTES)),
       track('thumbnail', pool.decodeForSize(sample, DEFAULT_MAX_IMAGE_BYTES, { width: 64, height: 64 }, 0, 'background')),
@@ -101,11 +102,8 @@ describe('decode pool', () => {
   });
 
   it('runs the newest full decode first: the film the reader is on, not one they moved past', async () => {
-    const pool = new DecodePool({ size: 1 });
-    pools.push(pool);
-    const sample = path.join(samplesDir, 'cxr-normal-cr.dcm');
-    const done: string[] = [];
-    const full = (name: string, file: string) => pool.decode(file, DEFAULT_MAX_IMAGE_BYTES).then(() => done.push(name));
+    const { pool, done, track, sample } = orderedPool();
+    const full = (name: string, file: string) => track(name, pool.decode(file, DEFAULT_MAX_IMAGE_BYTES));
     await Promise.all([full('running', j2k), full('moved past', j2k), full('on screen', sample)]);
     expect(done).toEqual(['running', 'on screen', 'moved past']);
   });
