@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type FrameData, type SampleEntry } from '../../preload/api';
 import { peekDicomSize, readDicomdir, scanFolder } from '../imaging/folder';
-import { loadFrameForSize, loadImage, reduceLoaded, shrinksFromMemory, type ImageCache } from '../imaging/load';
+import { loadFrameForSize, loadImage, type ImageCache } from '../imaging/load';
 import type { TargetSize } from '../imaging/codecs';
 import { decodesReduced } from '../imaging/decode';
 import { viewPreviewTarget } from '../imaging/reduce';
@@ -64,10 +64,9 @@ export async function imageFor(deps: StudiesDeps, imageId: string): Promise<Load
  */
 export async function frameForSize(deps: StudiesDeps, imageId: string, frame: number, target: TargetSize): Promise<ReducedFrame> {
   const open = deps.cache.get(imageId);
-  if (open && shrinksFromMemory(open)) return reduceLoaded(open, frame, target);
   const filePath = open?.path ?? deps.store.imagePath(imageId);
   if (!filePath) throw new ResightError('IMAGE_NOT_OPEN', 'That image is not open. Open it again from the study list.');
-  const reduced = await loadFrameForSize(filePath, target, { frame });
+  const reduced = await loadFrameForSize(filePath, target, { frame, ...(open ? { decoded: open } : {}) });
   if (reduced.info.imageId !== imageId) throw new ResightError('FILE_NOT_FOUND', 'The image file has changed on disk since it was opened. Open it again.');
   return reduced;
 }

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ResightError, type CamMethod } from '../../preload/api';
 import { renderDisplay } from '../imaging/export';
-import { loadFrameForSize, loadImage, reduceLoaded, shrinksFromMemory } from '../imaging/load';
+import { loadFrameForSize, loadImage } from '../imaging/load';
 import { encodeNpy } from '../imaging/npy';
 import { decodeTargetFor } from '../inference/batch';
 import { labelledOverlay, renderCamOverlay } from '../inference/cam/overlay';
@@ -28,7 +28,7 @@ export async function inferFile(engine: InferenceEngine, model: LoadedModel, fil
   // The input is what the app and batch review read (a reduced decode), so all three agree; CAM
   // overlays are drawn on the whole image, so --cam-dir decodes it in full as well.
   const image = opts.camDir ? await loadImage(filePath) : undefined;
-  const frame = image && shrinksFromMemory(image) ? reduceLoaded(image, 0, target) : await loadFrameForSize(filePath, target);
+  const frame = await loadFrameForSize(filePath, target, image ? { decoded: image } : {});
   const t1 = performance.now();
   const input = modelInput(model, frame, 0);
   const t2 = performance.now();

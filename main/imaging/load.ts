@@ -113,6 +113,8 @@ export interface SizedLoadOptions extends LoadOptions {
   priority?: DecodePriority;
   /** Where reduced frames are kept; the process-wide one by default. */
   cache?: ReducedFrameCache;
+  /** The image already decoded in full: shrunk in memory unless its encoding has resolution levels. */
+  decoded?: LoadedImage;
 }
 
 export type ReducedFrameCache = ByteBudgetCache<ReducedFrame>;
@@ -139,6 +141,9 @@ export function sharedReducedFrames(): ReducedFrameCache {
  */
 export async function loadFrameForSize(filePath: string, target: TargetSize, options: SizedLoadOptions = {}): Promise<ReducedFrame> {
   const index = options.frame ?? 0;
+  const { decoded: full } = options;
+  // A resolution level is not what the full decode shrinks to, so JPEG 2000 decodes that level.
+  if (full && !(full.dicom && decodesReduced(full.dicom.transferSyntax))) return reduceLoaded(full, index, target);
   const opened = await openChecked(filePath, options);
   const cache = options.cache ?? sharedReducedFrames();
   const key = `${filePath}|${opened.size}|${opened.mtimeMs}|${index}|${target.width}x${target.height}`;
@@ -158,16 +163,11 @@ export async function loadFrameForSize(filePath: string, target: TargetSize, opt
   return reduced;
 }
 
-/** Whether an image's reduced frames are its full decode shrunk (its encoding has no resolution levels to decode instead). */
-export function shrinksFromMemory(image: LoadedImage): boolean {
-  return !(image.dicom && decodesReduced(image.dicom.transferSyntax));
-}
-
 /**
  * One frame of an image decoded in full, area-averaged to the smallest size covering `target`: for
  * encodings without resolution levels, the same pixels loadFrameForSize decodes from the file.
  */
-export function reduceLoaded(full: LoadedImage, index: number, target: TargetSize): ReducedFrame {
+function reduceLoaded(full: LoadedImage, index: number, target: TargetSize): ReducedFrame {
   const { width, height, samplesPerPixel, frames } = full.info;
   if (index < 0 || index >= frames) throw new ResightError('NOT_FOUND', `This image has ${frames} frame(s); frame ${index + 1} does not exist.`);
   const pixels = full.frame(index);

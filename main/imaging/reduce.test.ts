@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplesDir } from '../testing/fixtures';
 import { j2kDecompositionLevels, reductionLevel } from './codecs';
 import { parseDicomFile } from './dicom';
-import { ImageCache, imageBytes, loadFrameForSize, loadImage, reduceLoaded, reducedFrameCache, shrinksFromMemory } from './load';
+import { ImageCache, imageBytes, loadFrameForSize, loadImage, reducedFrameCache } from './load';
 import { DecodePool } from './pool';
 import { areaAverage, coverSize } from './reduce';
 import { encodeHtj2k } from './testdata/fixtures';
@@ -78,14 +78,17 @@ describe('JPEG 2000 resolution levels', () => {
     const small = await loadFrameForSize(file('cr.rle.dcm'), { width: 224, height: 224 }, { pool, cache: reducedFrameCache(0) });
     expect(small).toMatchObject({ width: 224, height: 269 });
     expect(Array.from(small.pixels)).toEqual(Array.from(areaAverage(full.frame(0), 640, 768, 1, 224, 269)));
-    // An image already decoded in full gives the same frame from memory; a JPEG 2000 one does not,
-    // since its reduced frame is a resolution level.
-    expect(shrinksFromMemory(full)).toBe(true);
-    const fromMemory = reduceLoaded(full, 0, { width: 224, height: 224 });
+    // An image already decoded in full gives the same frame from memory, without a decode; a JPEG
+    // 2000 one does not, since its reduced frame is a resolution level.
+    const requests = pool.requests;
+    const fromMemory = await loadFrameForSize(file('cr.rle.dcm'), { width: 224, height: 224 }, { pool, cache: reducedFrameCache(0), decoded: full });
+    expect(pool.requests).toBe(requests);
     expect(fromMemory).toMatchObject({ width: 224, height: 269, info: full.info });
     expect(Array.from(fromMemory.pixels)).toEqual(Array.from(small.pixels));
-    expect(() => reduceLoaded(full, 1, { width: 224, height: 224 })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    expect(shrinksFromMemory(await loadImage(file('cr.j2k.dcm'), { pool }))).toBe(false);
+    await expect(loadFrameForSize(file('cr.rle.dcm'), { width: 224, height: 224 }, { pool, frame: 1, decoded: full })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const j2kFull = await loadImage(file('cr.j2k.dcm'), { pool });
+    await loadFrameForSize(file('cr.j2k.dcm'), { width: 224, height: 224 }, { pool, cache: reducedFrameCache(0), decoded: j2kFull });
+    expect(pool.requests).toBe(requests + 2);
   });
 
   it('keeps reduced frames by file, frame and size, and decodes again for another size', async () => {
